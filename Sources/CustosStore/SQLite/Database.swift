@@ -1,0 +1,91 @@
+import CSQLite
+import Synchronization
+
+/// The archive's SQLite database: one writer connection and a small pool of read-only readers (WAL).
+///
+/// WAL lets readers run while the writer commits; writes are serialised here rather than
+/// left to fail with SQLITE_BUSY. The locks are not re-entrant: `write` inside `write` throws
+/// SQLITE_MISUSE (use the connection you were handed), and so may `read` inside `read`.
+public final class Database: Sendable {
+    /// The database file.
+    public let path: String
+    private let writerLock = ThreadOwnedLock()
+    private let writer: SQLiteConnection
+    private let readers: [ReaderSlot]
+    private let nextReader = Atomic<Int>(0)
+
+    /// Opens or creates the database and applies the connection settings every part of Custos relies on.
+    public init(path: String, readers: Int = 4) throws {
+        self.path = path
+        let writer = try SQLiteConnection(path: path)
+        try writer.execute("PRAGMA busy_timeout = 5000")
+        // Page size can only change before the first page is written; 16 KiB suits 2 KiB ciphertexts.
+        if try writer.queryOne("PRAGMA page_count")?.int(0) == 0 {
+            try writer.execute("PRAGMA page_size = 16384")
+        }
+        let mode = try writer.queryOne("PRAGMA journal_mode = WAL")?.optionalText(0)
+        guard mode?.lowercased() == "wal" else {
+            throw SQLiteError.open(path: path, message: "could not switch to WAL journal mode (got \(mode ?? "nothing"))")
+        }
+        try writer.execute("""
+            PRAGMA synchronous = NORMAL;
+            PRAGMA foreign_keys = ON;
+            PRAGMA secure_delete = ON;
+            PRAGMA temp_store = MEMORY;
+            """)
+        self.writer = writer
+        // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
+        self.readers = try (0..<max(1, readers)).map { _ in
+            let reader = try SQLiteConnection(path: path, readOnly: true)
+            try reader.execute("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON")
+            return ReaderSlot(reader)
+        }
+    }
+
+    /// Runs `body` on the writer inside BEGIN IMMEDIATE … COMMIT, rolling back if it throws; writes are serialised.
+    @discardableResult
+    public func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try withWriterConnection { connection in
+            try connection.transaction(immediate: true) { try body(connection) }
+        }
+    }
+
+    /// Runs `body` on a free reader connection inside one read transaction, so all its queries see one snapshot.
+    /// Reads run concurrently with each other and with the writer.
+    @discardableResult
+    public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        let start = Int(UInt(bitPattern: nextReader.add(1, ordering: .relaxed).oldValue) % UInt(readers.count))
+        let order = (0..<readers.count).map { readers[(start + $0) % readers.count] }
+        for slot in order {
+            if let result = try slot.lock.withLockIfAvailable({ try slot.run(body) }) { return result }
+        }
+        // All busy: wait for one, chosen round-robin so waiters spread over the pool, skipping any this
+        // thread already holds (a read nested in a read) because waiting for it would never end.
+        guard let slot = order.first(where: { !$0.lock.isHeldByCurrentThread }) else {
+            throw SQLiteError.step(code: SQLITE_MISUSE, message: "read nested in read has no free reader connection: "
+                + "use the connection you were handed")
+        }
+        return try slot.lock.withLock { try slot.run(body) }
+    }
+
+    /// Raw writer access with no implicit transaction: the migrator, tests and maintenance such as VACUUM.
+    @discardableResult
+    public func withWriterConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writerLock.withLock { try body(writer) }
+    }
+}
+
+/// One reader connection and the lock that gives one caller at a time exclusive use of it.
+private final class ReaderSlot: Sendable {
+    let lock = ThreadOwnedLock()
+    let connection: SQLiteConnection
+
+    init(_ connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Runs `body` in a deferred transaction; called with `lock` held.
+    func run<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try connection.transaction(immediate: false) { try body(connection) }
+    }
+}
