@@ -1,0 +1,48 @@
+# Custos: `make demo` runs it, `make test` proves it. Both install what is missing first
+# (Debian packages via apt-get, Python test tools via pip), so they work on a fresh machine as root.
+
+SWIFT        ?= swift
+PYTHON       ?= python3
+BIN          := .build/debug/custos
+APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev pkg-config sqlite3
+APT_BROWSER  := chromium chromium-driver
+DEMO_PORT    ?= 8080
+
+.PHONY: all deps deps-test build demo test test-swift test-e2e bench clean
+
+all: build
+
+# Install the C libraries (and pkg-config) when any is missing.
+deps:
+	@missing=""; for p in $(APT_BUILD); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# Test-only tools: Chromium and its driver for the browser tests, pytest and selenium.
+deps-test: deps
+	@missing=""; for p in $(APT_BROWSER); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+	    || echo "NOTE: could not install$$missing; browser tests will skip with a message"; \
+	fi
+	@$(PYTHON) -c "import pytest, selenium" 2>/dev/null || $(PYTHON) -m pip install -q -r Tests/e2e/requirements.txt
+
+build: deps
+	$(SWIFT) build
+
+demo: build
+	$(BIN) demo --port $(DEMO_PORT)
+
+test: deps-test build test-swift test-e2e
+
+test-swift:
+	$(SWIFT) test --parallel
+
+test-e2e:
+	CUSTOS_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
+
+clean:
+	rm -rf .build

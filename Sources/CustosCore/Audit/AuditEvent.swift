@@ -1,0 +1,111 @@
+/// What happened, by whom, to what — before it is chained.
+public struct AuditDraft: Sendable, Equatable {
+    public var actor: String
+    public var role: String
+    public var action: AuditAction
+    public var target: String
+    /// Compact JSON object; never content, secrets or participant addresses.
+    public var details: String
+    public var client: String
+
+    public init(actor: String, role: String, action: AuditAction, target: String = "",
+                details: [String: String] = [:], client: String = "") {
+        self.actor = actor
+        self.role = role
+        self.action = action
+        self.target = target
+        self.details = CanonicalJSON.object(details)
+        self.client = client
+    }
+}
+
+/// One appended, chained audit entry.
+public struct AuditEntry: Sendable, Equatable {
+    public var seq: Int64
+    public var at: Int64
+    public var actor: String
+    public var role: String
+    public var action: String
+    public var target: String
+    public var details: String
+    public var client: String
+    public var prevHash: [UInt8]
+    public var hash: [UInt8]
+
+    public init(seq: Int64, at: Int64, actor: String, role: String, action: String, target: String,
+                details: String, client: String, prevHash: [UInt8], hash: [UInt8]) {
+        self.seq = seq
+        self.at = at
+        self.actor = actor
+        self.role = role
+        self.action = action
+        self.target = target
+        self.details = details
+        self.client = client
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+}
+
+/// A signed statement that the chain had `hash` at `seq` at time `at`.
+public struct AuditCheckpoint: Sendable, Equatable, Codable {
+    public var seq: Int64
+    public var at: Int64
+    public var hash: [UInt8]
+    public var signature: [UInt8]
+
+    public init(seq: Int64, at: Int64, hash: [UInt8], signature: [UInt8]) {
+        self.seq = seq
+        self.at = at
+        self.hash = hash
+        self.signature = signature
+    }
+}
+
+/// Every kind of audited action. The raw value is what the log stores.
+public enum AuditAction: String, Sendable, CaseIterable {
+    case loginSucceeded = "login.succeeded"
+    case loginFailed = "login.failed"
+    case loginThrottled = "login.throttled"
+    case totpVerified = "login.totp_verified"
+    case totpFailed = "login.totp_failed"
+    case logout = "logout"
+    case sessionExpired = "session.expired"
+    case roleSwitched = "session.role_switched"
+    case passwordChanged = "account.password_changed"
+    case totpEnrolled = "account.totp_enrolled"
+    case userCreated = "user.created"
+    case userDisabled = "user.disabled"
+    case userEnabled = "user.enabled"
+    case rolesChanged = "user.roles_changed"
+    case systemInitialized = "system.initialized"
+    case verificationRun = "audit.verified"
+}
+
+/// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).
+public enum CanonicalJSON {
+    /// Encodes `values` as a JSON object with keys in byte order.
+    public static func object(_ values: [String: String]) -> String {
+        let body = values.keys.sorted().map { "\(string($0)):\(string(values[$0]!))" }.joined(separator: ",")
+        return "{\(body)}"
+    }
+
+    /// Encodes one JSON string literal.
+    public static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,98 @@
+import CustosCrypto
+import Foundation
+
+/// What a signed-in person does to their own account: change the password, enrol TOTP, switch role.
+public struct AccountService: Sendable {
+    let archive: Archive
+    let keys: ServerKeys
+    let hasher: PasswordHasher
+    let work: BlockingWork
+
+    public init(archive: Archive, keys: ServerKeys, hasher: PasswordHasher, work: BlockingWork) {
+        self.archive = archive
+        self.keys = keys
+        self.hasher = hasher
+        self.work = work
+    }
+
+    /// Changes the password after checking the current one; ends the person's other sessions.
+    public func changePassword(user: User, session: Session, current: String, new: String, confirm: String, actor: Actor) async throws {
+        guard new == confirm else { throw DomainError.invalidInput("The new password and its confirmation differ.") }
+        try Credentials.validateNewPassword(new, username: user.username, current: current)
+        let hasher = self.hasher
+        let stored = user.passwordHash
+        guard try await work.run({ hasher.verify(current, encoded: stored) }) else {
+            throw DomainError.authenticationFailed("The current password is not correct.")
+        }
+        let newHash = try await work.run { try hasher.hash(new) }
+        let now = archive.clock.now()
+        try archive.transaction { tx in
+            try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: false, at: now)
+            try tx.uow.sessions.deleteAll(userID: user.id, except: session.id)
+            try tx.record(actor.draft(.passwordChanged, target: "user:\(user.username)",
+                                      details: ["other_sessions_ended": "yes"]))
+        }
+    }
+
+    /// A TOTP enrolment in progress: the secret to show, and an opaque sealed form that the
+    /// confirmation form carries back, bound to this user and session.
+    public struct PendingEnrolment: Sendable {
+        public var secretBase32: String
+        public var provisioningURI: String
+        public var sealed: String
+    }
+
+    /// Starts TOTP enrolment with a fresh secret.
+    public func beginTOTPEnrolment(user: User, session: Session) throws -> PendingEnrolment {
+        guard !user.totpEnrolled else { throw DomainError.conflict("TOTP is already enrolled for this account.") }
+        let secret = TOTP.generateSecret()
+        let sealed = try XChaCha20Poly1305.sealCombined(secret, key: keys.metadataKey, additionalData: pendingAD(user, session))
+        return PendingEnrolment(secretBase32: Base32.encode(secret),
+                                provisioningURI: TOTP(secret: secret).provisioningURI(account: user.username, issuer: "Custos"),
+                                sealed: Hex.encode(sealed))
+    }
+
+    /// Re-derives the pending enrolment from the sealed form (to show the same secret again after a typo).
+    public func reopenTOTPEnrolment(user: User, session: Session, sealed: String) throws -> PendingEnrolment {
+        let secret = try openPending(user: user, session: session, sealed: sealed)
+        return PendingEnrolment(secretBase32: Base32.encode(secret),
+                                provisioningURI: TOTP(secret: secret).provisioningURI(account: user.username, issuer: "Custos"),
+                                sealed: sealed)
+    }
+
+    /// Confirms enrolment with a code from the authenticator; stores the secret sealed.
+    public func confirmTOTPEnrolment(user: User, session: Session, sealed: String, code: String, actor: Actor) throws {
+        guard !user.totpEnrolled else { throw DomainError.conflict("TOTP is already enrolled for this account.") }
+        let secret = try openPending(user: user, session: session, sealed: sealed)
+        let now = Date(timeIntervalSince1970: TimeInterval(archive.clock.now()))
+        guard let counter = TOTP(secret: secret).validate(code.filter { !$0.isWhitespace }, at: now) else {
+            throw DomainError.invalidInput("That code does not match. Check the key you entered and the time on your device, then try the current code.")
+        }
+        let stored = try TOTPSecrets(keys: keys).seal(secret, userID: user.id)
+        try archive.transaction { tx in
+            try tx.uow.users.setTOTP(userID: user.id, sealedSecret: stored, lastCounter: Int64(counter))
+            try tx.record(actor.draft(.totpEnrolled, target: "user:\(user.username)"))
+        }
+    }
+
+    /// Switches the role the session acts in; the person must hold it.
+    public func switchRole(user: User, session: Session, to role: Role, actor: Actor) throws {
+        guard user.roles.contains(role) else { throw DomainError.forbidden("You do not hold the \(role.title) role.") }
+        try archive.transaction { tx in
+            try tx.uow.sessions.update(id: session.id, stage: session.stage, activeRole: role)
+            try tx.record(actor.draft(.roleSwitched, target: "session:\(session.id)",
+                                      details: ["from": session.activeRole?.rawValue ?? "none", "to": role.rawValue]))
+        }
+    }
+
+    private func pendingAD(_ user: User, _ session: Session) -> [UInt8] {
+        Array("custos/totp-pending/\(user.id)/\(session.id)".utf8)
+    }
+
+    private func openPending(user: User, session: Session, sealed: String) throws -> [UInt8] {
+        guard let bytes = Hex.decode(sealed),
+              let secret = try? XChaCha20Poly1305.openCombined(bytes, key: keys.metadataKey, additionalData: pendingAD(user, session))
+        else { throw DomainError.invalidInput("The enrolment form has expired. Start again.") }
+        return secret
+    }
+}

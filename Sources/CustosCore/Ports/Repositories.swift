@@ -1,0 +1,64 @@
+/// Storage ports. The domain talks only to these; CustosStore implements them on SQLite and a
+/// PostgreSQL implementation can follow. Every write happens inside one `UnitOfWork`, so an
+/// action and the audit entry recording it commit together or not at all (P7).
+public protocol ArchiveStore: Sendable {
+    /// Runs `body` in one write transaction; a throw rolls everything back.
+    func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
+    /// Runs `body` against a consistent read snapshot.
+    func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
+}
+
+/// The repositories available inside one transaction.
+public protocol UnitOfWork: AnyObject {
+    var users: any UserRepository { get }
+    var sessions: any SessionRepository { get }
+    var loginFailures: any LoginFailureRepository { get }
+    var audit: any AuditRepository { get }
+}
+
+/// People and their roles.
+public protocol UserRepository {
+    func create(_ user: NewUser) throws -> User
+    func find(id: Int64) throws -> User?
+    func find(username: String) throws -> User?
+    func all() throws -> [User]
+    func count() throws -> Int
+    func updatePassword(userID: Int64, hash: String, mustChange: Bool, at: Int64) throws
+    func setTOTP(userID: Int64, sealedSecret: [UInt8]?, lastCounter: Int64?) throws
+    func setTOTPLastCounter(userID: Int64, counter: Int64) throws
+    func setDisabled(userID: Int64, disabled: Bool) throws
+    func setRoles(userID: Int64, roles: Set<Role>, grantedBy: Int64?, at: Int64) throws
+    func recordLogin(userID: Int64, at: Int64) throws
+}
+
+/// Server-side sessions, looked up by the hash of their token.
+public protocol SessionRepository {
+    func create(tokenHash: [UInt8], userID: Int64, stage: Session.Stage, activeRole: Role?, now: Int64,
+                expiresAt: Int64, clientAddress: String) throws -> Session
+    func find(tokenHash: [UInt8]) throws -> Session?
+    func touch(id: Int64, at: Int64) throws
+    func update(id: Int64, stage: Session.Stage, activeRole: Role?) throws
+    func delete(id: Int64) throws
+    func deleteAll(userID: Int64, except keep: Int64?) throws
+    func deleteExpired(before cutoffIdle: Int64, now: Int64) throws -> Int
+    func count(userID: Int64) throws -> Int
+}
+
+/// Failed sign-in attempts, keyed by an opaque subject token (account or client address).
+public protocol LoginFailureRepository {
+    func record(subject: [UInt8], at: Int64) throws
+    func count(subject: [UInt8], since: Int64) throws -> Int
+    func clear(subject: [UInt8]) throws
+}
+
+/// The append-only audit log and its checkpoints.
+public protocol AuditRepository {
+    func last() throws -> AuditEntry?
+    func append(_ entry: AuditEntry) throws
+    func appendCheckpoint(_ checkpoint: AuditCheckpoint) throws
+    func entries(from seq: Int64, limit: Int) throws -> [AuditEntry]
+    func forEachEntry(_ body: (AuditEntry) throws -> Void) throws
+    func checkpoints() throws -> [AuditCheckpoint]
+    func entry(seq: Int64) throws -> AuditEntry?
+    func count(action: String) throws -> Int
+}

@@ -1,0 +1,73 @@
+import CustosCrypto
+import Foundation
+
+/// The server's own keys, kept as files under `DATA/keys` (mode 0600, directory 0700) and never
+/// in the database, so a stolen database file or backup holds none of them (P1).
+public struct ServerKeys: Sendable {
+    /// Encrypts display fields (participant names, TOTP secrets) with XChaCha20-Poly1305.
+    public let metadataKey: [UInt8]
+    /// Master key of the blind index; one subkey per field is derived from it.
+    public let blindIndexKey: [UInt8]
+    /// Signs audit checkpoints.
+    public let auditSigning: Ed25519.KeyPair
+
+    static let files = ["metadata.key", "blind-index.key", "audit-signing.key"]
+
+    /// Creates fresh random keys in `directory`, which must not exist yet.
+    public static func create(in directory: String) throws -> ServerKeys {
+        let fm = FileManager.default
+        guard !fm.fileExists(atPath: directory) else {
+            throw DomainError.conflict("\(directory) already exists; refusing to overwrite server keys")
+        }
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let keys = try ServerKeys(metadataKey: Sodium.randomBytes(32), blindIndexKey: Sodium.randomBytes(32),
+                                  auditSeed: Sodium.randomBytes(32))
+        var seed = try keys.auditSeed()
+        defer { Sodium.wipe(&seed) }
+        for (name, bytes) in zip(files, [keys.metadataKey, keys.blindIndexKey, seed]) {
+            let path = (directory as NSString).appendingPathComponent(name)
+            guard fm.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw DomainError.conflict("could not write \(path)")
+            }
+        }
+        let pub = (directory as NSString).appendingPathComponent("audit-signing.pub")
+        _ = fm.createFile(atPath: pub, contents: Data(Hex.encode(keys.auditSigning.publicKey).utf8),
+                          attributes: [.posixPermissions: 0o644])
+        return keys
+    }
+
+    /// Loads the keys from `directory`, refusing files that others can read.
+    public static func load(from directory: String) throws -> ServerKeys {
+        var loaded: [[UInt8]] = []
+        for name in files {
+            let path = (directory as NSString).appendingPathComponent(name)
+            let attrs: [FileAttributeKey: Any]
+            do { attrs = try FileManager.default.attributesOfItem(atPath: path) } catch {
+                throw DomainError.notFound("server key \(path) is missing")
+            }
+            if let mode = attrs[.posixPermissions] as? Int, mode & 0o077 != 0 {
+                throw DomainError.forbidden("server key \(path) is readable by other users (mode \(String(mode, radix: 8))); run chmod 600 on it")
+            }
+            guard let data = FileManager.default.contents(atPath: path), data.count == 32 else {
+                throw DomainError.invalidInput("server key \(path) is not 32 bytes")
+            }
+            loaded.append([UInt8](data))
+        }
+        return try ServerKeys(metadataKey: loaded[0], blindIndexKey: loaded[1], auditSeed: loaded[2])
+    }
+
+    init(metadataKey: [UInt8], blindIndexKey: [UInt8], auditSeed: [UInt8]) throws {
+        self.metadataKey = metadataKey
+        self.blindIndexKey = blindIndexKey
+        self.auditSigning = try Ed25519.keyPair(seed: auditSeed)
+    }
+
+    /// Keys for tests: random, never written anywhere.
+    public static func ephemeral() throws -> ServerKeys {
+        try ServerKeys(metadataKey: Sodium.randomBytes(32), blindIndexKey: Sodium.randomBytes(32),
+                       auditSeed: Sodium.randomBytes(32))
+    }
+
+    /// The Ed25519 seed is the first 32 bytes of libsodium's 64-byte secret key.
+    private func auditSeed() throws -> [UInt8] { Array(auditSigning.secretKey.prefix(32)) }
+}

@@ -1,0 +1,40 @@
+import CustosCore
+import Foundation
+
+/// The SQLite implementation of the storage ports: one database file in the data directory,
+/// migrated by the numbered files in Migrations/ before first use.
+public final class SQLiteArchiveStore: ArchiveStore {
+    public let database: Database
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String, migrations: URL) throws {
+        database = try Database(path: path)
+        let migrator = try Migrator(directory: migrations)
+        _ = try migrator.migrate(database)
+        // Refuses a database whose applied migrations differ from the files (edited or unknown ones).
+        try migrator.check(database)
+    }
+
+    public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
+        try database.write { conn in try body(SQLiteUnitOfWork(conn)) }
+    }
+
+    public func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
+        try database.read { conn in try body(SQLiteUnitOfWork(conn)) }
+    }
+}
+
+/// The repositories bound to one connection inside one transaction.
+final class SQLiteUnitOfWork: UnitOfWork {
+    let users: any UserRepository
+    let sessions: any SessionRepository
+    let loginFailures: any LoginFailureRepository
+    let audit: any AuditRepository
+
+    init(_ conn: SQLiteConnection) {
+        users = SQLiteUserRepository(db: conn)
+        sessions = SQLiteSessionRepository(db: conn)
+        loginFailures = SQLiteLoginFailureRepository(db: conn)
+        audit = SQLiteAuditRepository(db: conn)
+    }
+}

@@ -1,0 +1,54 @@
+import CustosCore
+import Hummingbird
+import Logging
+
+/// Settings of the web server.
+public struct WebConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Served behind TLS (directly or by a proxy): `__Host-` cookies, `Secure`, HSTS.
+    public var tls: Bool
+    /// Take the client address from the last X-Forwarded-For hop (only behind a trusted proxy).
+    public var trustForwardedFor: Bool
+    public var logLevel: Logger.Level
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, tls: Bool = false, trustForwardedFor: Bool = false,
+                logLevel: Logger.Level = .info) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.trustForwardedFor = trustForwardedFor
+        self.logLevel = logLevel
+    }
+}
+
+/// The router with every middleware and controller wired in, and the table of declared routes.
+public func buildRouter(system: CustosSystem, configuration: WebConfiguration) async throws -> (Router<AppContext>, [RouteDeclaration]) {
+    let renderer = try await Renderer(directory: system.resources.templates.path)
+    let cookies = CookieJar(secure: configuration.tls)
+    let router = Router(context: AppContext.self)
+    router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls))
+    router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
+    router.add(middleware: FileMiddleware(system.resources.publicFiles.path, searchForIndexHtml: false))
+    router.add(middleware: SessionMiddleware(signIn: system.signIn, cookies: cookies, trustForwardedFor: configuration.trustForwardedFor))
+    router.add(middleware: CSRFMiddleware())
+
+    let routes = SecureRouter(router: router)
+    AuthController(signIn: system.signIn, renderer: renderer, cookies: cookies).addRoutes(to: routes)
+    AccountController(accounts: system.accounts, renderer: renderer).addRoutes(to: routes)
+    HomeController(renderer: renderer).addRoutes(to: routes)
+    AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
+    return (router, routes.table)
+}
+
+/// The one composition root: a Hummingbird application serving Custos from `system`.
+public func buildApplication(system: CustosSystem, configuration: WebConfiguration) async throws -> some ApplicationProtocol {
+    var logger = Logger(label: "custos")
+    logger.logLevel = configuration.logLevel
+    let (router, _) = try await buildRouter(system: system, configuration: configuration)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        logger: logger
+    )
+}

@@ -1,0 +1,82 @@
+import CustosCore
+import CustosCrypto
+import CustosStore
+import Foundation
+
+/// One opened data directory: its keys, database and the domain services wired to them.
+/// The CLI and the web application both start from here.
+public struct CustosSystem: Sendable {
+    public let dataDirectory: String
+    public let resources: Resources
+    public let keys: ServerKeys
+    public let store: SQLiteArchiveStore
+    public let archive: Archive
+    public let clock: any Clock
+    public let signIn: SignInService
+    public let accounts: AccountService
+    public let users: UserAdministration
+
+    /// The database file inside a data directory.
+    public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
+    static func keysPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("keys") }
+    static func headPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent(AuditHeadFile.fileName) }
+
+    /// Opens an initialised data directory.
+    public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
+                            sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy()) throws -> CustosSystem {
+        guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
+            throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
+        }
+        let keys = try ServerKeys.load(from: keysPath(dataDirectory))
+        return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
+                                sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
+    }
+
+    private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
+                 sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy) throws {
+        self.dataDirectory = dataDirectory
+        self.resources = resources
+        self.keys = keys
+        self.clock = clock
+        store = try SQLiteArchiveStore(path: Self.databasePath(dataDirectory), migrations: resources.migrations)
+        let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory)))
+        archive = Archive(store: store, auditLog: log, clock: clock)
+        let hasher = PasswordHasher()
+        let work = BlockingWork()
+        signIn = try SignInService(archive: archive, keys: keys, hasher: hasher, work: work,
+                                   sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
+        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
+        users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
+    }
+
+    /// Creates a data directory: server keys, database and the first administrator, whose
+    /// one-time password is returned to be shown once. Refuses a directory that already has content.
+    public static func initialize(dataDirectory: String, resources: Resources, adminUsername: String = "admin",
+                                  clock: any Clock = SystemClock()) async throws -> (CustosSystem, UserAdministration.Created) {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: dataDirectory) {
+            let contents = (try? fm.contentsOfDirectory(atPath: dataDirectory)) ?? ["?"]
+            guard contents.isEmpty else {
+                throw StartupError("\(dataDirectory) already exists and is not empty; refusing to touch it")
+            }
+        }
+        try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let keys = try ServerKeys.create(in: keysPath(dataDirectory))
+        let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
+                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy())
+        _ = try system.archive.transaction { tx in
+            try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created"]))
+        }
+        let admin = try await system.users.create(username: adminUsername, displayName: "Administrator",
+                                                  roles: [.admin], actor: .system("custos init"))
+        return (system, admin)
+    }
+
+    /// Verifies the audit chain, checkpoints and signed head.
+    public func verifyAudit() throws -> AuditVerifier.Report {
+        let head = try AuditHeadFile.read(from: Self.headPath(dataDirectory))
+        return try archive.read { uow in
+            try AuditVerifier(publicKey: keys.auditSigning.publicKey).verify(uow, head: head)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import CustosCore
+import Hummingbird
+
+/// The overview after sign-in: what the active role is for and where to go from here.
+struct HomeController {
+    let renderer: Renderer
+
+    func addRoutes(to routes: SecureRouter) {
+        routes.get(Paths.home, .signedIn) { request, context in
+            guard let auth = context.auth else { throw Redirect(Paths.login) }
+            let done = request.uri.queryParameters["done"].map(String.init)
+            let notice = done.flatMap { ["password": "Your password was changed.", "totp": "Two-factor sign-in is set up."][$0] }
+            let role = auth.session.activeRole
+            return renderer.page("home", HomeView(
+                chrome: ChromeBuilder.make("Overview", context: context, current: Paths.home, notice: notice),
+                roleTitle: role?.title ?? "No role", roleSummary: role.map(Self.summary) ?? "",
+                isAdmin: role == .admin, usersPath: Paths.adminUsers,
+                lastLogin: auth.user.lastLoginAt.map(TimeFormat.utc) ?? "—",
+                totpEnrolled: auth.user.totpEnrolled, totpPath: Paths.accountTOTP))
+        }
+        routes.get(Paths.healthz, .anyone) { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"ok\"}")))
+        }
+    }
+
+    static func summary(_ role: Role) -> String {
+        switch role {
+        case .admin: "You manage accounts, roles and settings. You cannot search the archive or read content: that separation is deliberate."
+        case .auditor: "You search the metadata index (who, when, where, how big) and file decryption requests that key custodians must approve."
+        case .legal: "You open matters and place legal holds, which nothing can dispose of until you release them."
+        case .custodian: "You hold a share of the archive key. You approve or reject decryption requests with your custodian passphrase; you can never approve your own."
+        case .security: "You review the audit log, verify its integrity and read the quarterly access reports."
+        }
+    }
+}
+
+struct HomeView: Sendable {
+    var chrome: Chrome
+    var roleTitle: String
+    var roleSummary: String
+    var isAdmin: Bool
+    var usersPath: String
+    var lastLogin: String
+    var totpEnrolled: Bool
+    var totpPath: String
+}

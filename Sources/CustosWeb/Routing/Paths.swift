@@ -1,0 +1,25 @@
+import Foundation
+
+/// Every path the web app serves, used both to register routes and to build links, so a renamed
+/// path cannot leave a dead link behind.
+public enum Paths {
+    public static let home = "/"
+    public static let login = "/login"
+    public static let loginTOTP = "/login/totp"
+    public static let logout = "/logout"
+    public static let accountPassword = "/account/password"
+    public static let accountTOTP = "/account/totp"
+    public static let accountRole = "/account/role"
+    public static let adminUsers = "/admin/users"
+    public static let adminUsersNew = "/admin/users/new"
+    public static let adminUser = "/admin/users/{id}"
+    public static let adminUserRoles = "/admin/users/{id}/roles"
+    public static let adminUserDisable = "/admin/users/{id}/disable"
+    public static let adminUserEnable = "/admin/users/{id}/enable"
+    public static let healthz = "/healthz"
+
+    /// Fills `{id}` in a route pattern.
+    public static func with(_ pattern: String, id: Int64) -> String {
+        pattern.replacingOccurrences(of: "{id}", with: String(id))
+    }
+}

@@ -1,0 +1,67 @@
+import Hummingbird
+import Mustache
+
+/// Loads the templates once at start-up and renders typed view models into HTML responses.
+public struct Renderer: Sendable {
+    let library: MustacheLibrary
+
+    /// Every template the application renders; start-up fails if one is missing.
+    static let required = [
+        "layout", "error", "login", "login-totp", "home", "account/password", "account/totp",
+        "admin/users", "admin/user-new", "admin/user-created", "admin/user",
+    ]
+
+    /// Loads `directory` and checks that every required template is present.
+    public init(directory: String) async throws {
+        library = try await MustacheLibrary(directory: directory)
+        let missing = Self.required.filter { library.getTemplate(named: $0) == nil }
+        guard missing.isEmpty else {
+            throw StartupError("templates missing from \(directory): \(missing.joined(separator: ", "))")
+        }
+    }
+
+    /// Renders `model` with `template` into an HTML response that no cache may keep.
+    public func page(_ template: String, _ model: some Sendable, status: HTTPResponse.Status = .ok) -> Response {
+        let html = library.render(model, withTemplate: template) ?? ""
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
+
+/// A configuration or installation problem found at start-up, with a message for the operator.
+public struct StartupError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// What the shared layout shows on every page.
+public struct Chrome: Sendable {
+    public var title: String
+    public var csrf: String
+    public var signedIn: Bool
+    public var username: String
+    public var displayName: String
+    public var activeRole: String
+    /// Other roles this person may switch to.
+    public var otherRoles: [RoleOption]
+    /// Stored, not computed: templates see stored properties only.
+    public var canSwitchRole: Bool
+    public var nav: [NavItem]
+    public var notice: String?
+    public var error: String?
+
+    /// A role option in the switcher.
+    public struct RoleOption: Sendable {
+        public var value: String
+        public var title: String
+    }
+
+    /// A link in the navigation bar.
+    public struct NavItem: Sendable {
+        public var href: String
+        public var label: String
+        public var current: Bool
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import CustosCore
+import CustosWeb
+import Foundation
+import Hummingbird
+
+/// `custos init`: a new data directory with keys, database and the first administrator.
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a data directory, its server keys and the first administrator.")
+
+    @Option(help: "The data directory to create (must not exist or be empty).") var data: String
+    @Option(help: "Username of the first administrator.") var admin: String = "admin"
+    @Flag(help: "Print the credentials as JSON.") var json = false
+
+    func run() async throws {
+        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin)
+        if json {
+            print("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
+        } else {
+            print("""
+                Created \(data) (database, server keys in \(data)/keys with mode 0600).
+                First administrator: \(created.user.username)
+                One-time password:   \(created.oneTimePassword)
+                This password is shown once. It must be changed at first sign-in, and TOTP must then be enrolled.
+                """)
+        }
+    }
+}
+
+/// `custos serve`: the web application and the ingest API.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the web application and the ingest API.")
+
+    @Option(help: "The data directory.") var data: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Flag(help: "Custos is reached over HTTPS (through a TLS-terminating proxy): __Host- cookies and HSTS.") var tls = false
+    @Flag(help: "Trust the last X-Forwarded-For hop as the client address (only behind your own proxy).") var trustForwardedFor = false
+
+    func run() async throws {
+        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+        let app = try await buildApplication(system: system, configuration: WebConfiguration(
+            host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
+        try await app.runService()
+    }
+}
+
+/// `custos verify`: offline verification of the audit chain and its signatures.
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Verify the audit log offline; exit 0 only if everything holds.")
+
+    @Option(help: "The data directory.") var data: String
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+        let report = try system.verifyAudit()
+        if json {
+            var fields = ["\"ok\":\(report.ok)", "\"entries\":\(report.entries)", "\"checkpoints\":\(report.checkpoints)"]
+            if let seq = report.failedSeq { fields.append("\"failed_seq\":\(seq)") }
+            if let failure = report.failure { fields.append("\"failure\":\(CanonicalJSON.string(failure))") }
+            print("{\(fields.joined(separator: ","))}")
+        } else if report.ok {
+            print("OK: \(report.entries) audit entries chain correctly; \(report.checkpoints) signed checkpoints and the signed head verify.")
+        } else {
+            print("FAILED: \(report.failure ?? "unknown failure")")
+        }
+        if !report.ok { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,74 @@
+import CustosCore
+import CustosCrypto
+import Testing
+
+/// Rules of the domain that need no storage: roles, usernames, passwords, session lifetimes, the chain encoding.
+@Suite struct DomainRulesTests {
+    @Test func separationOfDutiesRefusesAdminWithCustodianOrAuditor() throws {
+        #expect(throws: DomainError.self) { try RolePolicy.validate([.admin, .custodian]) }
+        #expect(throws: DomainError.self) { try RolePolicy.validate([.admin, .auditor]) }
+        try RolePolicy.validate([.admin, .security])
+        try RolePolicy.validate([.auditor, .legal, .custodian])
+    }
+
+    @Test func usernamesAreNormalisedAndRestricted() throws {
+        #expect(try Username.normalize("  Ada.Admin ") == "ada.admin")
+        for bad in ["ab", "a b c", "robert'); DROP TABLE users;--", "<script>", String(repeating: "x", count: 65), "ünï"] {
+            #expect(throws: DomainError.self, "\(bad)") { try Username.normalize(bad) }
+        }
+    }
+
+    @Test func passwordRules() throws {
+        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("short", username: "ada", current: nil) }
+        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("ada.lovelace1", username: "ada.lovelace1", current: nil) }
+        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("same password 1", username: "ada", current: "same password 1") }
+        try Credentials.validateNewPassword("a long enough passphrase", username: "ada", current: "old one")
+    }
+
+    @Test func oneTimePasswordsAreLongRandomAndReadable() {
+        let a = Credentials.oneTimePassword(), b = Credentials.oneTimePassword()
+        #expect(a != b)
+        #expect(a.count == 23 && a.split(separator: "-").count == 4)
+        #expect(a.allSatisfy { "abcdefghjkmnpqrstuvwxyz23456789-".contains($0) })
+    }
+
+    @Test func sessionPolicyIdleAndAbsolute() {
+        let policy = SessionPolicy()
+        let s = Session(id: 1, userID: 1, stage: .active, activeRole: .auditor, createdAt: 0, lastSeenAt: 0,
+                        expiresAt: 12 * 3600, clientAddress: "t")
+        #expect(policy.isAlive(s, now: 15 * 60 - 1))
+        #expect(!policy.isAlive(s, now: 15 * 60))
+        var busy = s
+        busy.lastSeenAt = 12 * 3600 - 10
+        #expect(!policy.isAlive(busy, now: 12 * 3600))
+        var pending = s
+        pending.stage = .totp
+        #expect(!policy.isAlive(pending, now: 5 * 60))
+    }
+
+    @Test func canonicalJSONIsSortedAndEscaped() {
+        #expect(CanonicalJSON.object(["b": "2", "a": "x\"y\n\u{01}"]) == #"{"a":"x\"y\n\u0001","b":"2"}"#)
+    }
+
+    @Test func chainHashCoversEveryFieldUnambiguously() {
+        let base = AuditChain.hash(prevHash: AuditChain.genesis, seq: 1, at: 2, actor: "ab", role: "c", action: "d",
+                                   target: "e", details: "{}", client: "f")
+        // Moving a character between adjacent fields must change the hash (length prefixes).
+        let shifted = AuditChain.hash(prevHash: AuditChain.genesis, seq: 1, at: 2, actor: "a", role: "bc", action: "d",
+                                      target: "e", details: "{}", client: "f")
+        #expect(base != shifted)
+        #expect(base.count == 32)
+        // Independent recomputation of the documented encoding: BLAKE2b-256(prev ‖ seq ‖ at ‖ len-prefixed fields).
+        var encoded: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+        for field in ["ab", "c", "d", "e", "{}", "f"] {
+            encoded += [0, 0, 0, UInt8(field.utf8.count)] + Array(field.utf8)
+        }
+        #expect(BLAKE2b.hash(AuditChain.genesis + encoded) == base)
+    }
+
+    @Test func hexRoundTrip() {
+        #expect(Hex.encode([0, 15, 16, 255]) == "000f10ff")
+        #expect(Hex.decode("000F10ff") == [0, 15, 16, 255])
+        #expect(Hex.decode("0g") == nil && Hex.decode("abc") == nil)
+    }
+}
