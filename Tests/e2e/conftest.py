@@ -92,14 +92,16 @@ def free_port() -> int:
 class Server:
     """`custos serve` on a free loopback port; `stop()` sends SIGTERM (then SIGKILL if it hangs)."""
 
-    def __init__(self, custos_bin: Path, data: Path, log_dir: Path):
+    def __init__(self, custos_bin: Path, data: Path, log_dir: Path, command: str = "serve",
+                 extra_args: tuple = ()):
         self.data = data
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"custos-serve-{self.port}.log"
+        self.log_path = log_dir / f"custos-{command}-{self.port}.log"
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [str(custos_bin), "serve", "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port)],
+            [str(custos_bin), command, "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port),
+             *extra_args],
             cwd=REPO, env=custos_env(), stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         self._wait_healthy()
@@ -115,7 +117,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self.stop()
-                pytest.fail(f"custos serve exited with {self.proc.returncode} before answering:\n{self.log()}")
+                pytest.fail(f"custos {self.proc.args[1]} exited with {self.proc.returncode} before answering:\n{self.log()}")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -129,7 +131,7 @@ class Server:
                 last = repr(e)
             time.sleep(0.1)
         self.stop()
-        pytest.fail(f"custos serve did not answer /healthz within {STARTUP_TIMEOUT}s (last: {last}):\n{self.log()}")
+        pytest.fail(f"custos {self.proc.args[1]} did not answer /healthz within {STARTUP_TIMEOUT}s (last: {last}):\n{self.log()}")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

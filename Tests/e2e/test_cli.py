@@ -45,7 +45,11 @@ def test_init_prints_one_time_credentials_as_json(custos_bin, tmp_path):
     assert keys, "no key files under DATA/keys"
     for k in keys:
         mode = stat.S_IMODE(k.stat().st_mode)
-        assert mode == 0o600, f"{k} has mode {oct(mode)}, expected 0o600"
+        if k.suffix == ".pub":  # a public key need not be secret, but nobody else may replace it
+            assert mode & 0o022 == 0, f"{k} has mode {oct(mode)}: writable by group or others"
+        else:
+            assert mode == 0o600, f"{k} has mode {oct(mode)}, expected 0o600"
+    assert stat.S_IMODE((data / "keys").stat().st_mode) & 0o077 == 0, "DATA/keys is open to group or others"
 
 
 def test_init_passwords_are_random(custos_bin, tmp_path):
@@ -266,12 +270,58 @@ def test_verify_detects_deleted_checkpoint(custos_bin, populated_data, tmp_path)
     assert_verify_names(custos_bin, data, 64)
 
 
-def test_verify_detects_missing_signed_head(custos_bin, populated_data, tmp_path):
-    """Deleting audit-head.json removes the only protection of the log's tail; verify must notice."""
+def test_verify_detects_truncation_with_signed_head_removed(custos_bin, populated_data, tmp_path):
+    """Cutting the tail of the log and deleting audit-head.json (the only record of the tail) must
+    not verify as intact: init writes the head, so a log without one has been tampered with."""
     data = copy_data(populated_data, tmp_path / "data")
     head = data / "audit-head.json"
-    assert head.is_file(), "populated data directory has no audit-head.json"
+    assert head.is_file(), f"populated data directory has no audit-head.json: {sorted(p.name for p in data.iterdir())}"
+    tamper(data, t_truncate_last_3)
     os.remove(head)
     text, js, report = verify(custos_bin, data)
-    assert text.returncode == 1, f"verify passed without the signed head file:\n{text.stdout}"
+    assert text.returncode == 1, f"verify passed a truncated log whose signed head was deleted:\n{text.stdout}"
     assert report["ok"] is False, report
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------
+
+def test_demo_users_are_ready_and_random(custos_bin, tmp_path):
+    from conftest import Server, current_counter, totp
+
+    creds_file = tmp_path / "demo.json"
+    server = Server(custos_bin, tmp_path / "demo-data", tmp_path, command="demo",
+                    extra_args=("--credentials", str(creds_file)))
+    try:
+        assert creds_file.is_file(), "demo did not write the credentials file"
+        assert stat.S_IMODE(creds_file.stat().st_mode) & 0o077 == 0, "credentials file readable by others"
+        demo = json.loads(creds_file.read_text())
+        assert demo["url"] == server.base, demo["url"]
+        users = {u["username"]: u for u in demo["users"]}
+        roles = sorted(r for u in demo["users"] for r in u["roles"])
+        assert roles == ["admin", "auditor", "custodian", "legal", "security"], roles
+        passwords = [u["password"] for u in demo["users"]]
+        assert len(set(passwords)) == len(passwords) and all(len(p) >= 12 for p in passwords)
+        for u in demo["users"]:
+            needs_totp = bool({"admin", "custodian"} & set(u["roles"]))
+            assert (u["totp_secret"] is not None) == needs_totp, u["username"]
+
+        assert server.client().get("/login").status == 200
+        # A user without TOTP goes straight to the overview: no forced password change.
+        plain = next(u for u in demo["users"] if u["totp_secret"] is None)
+        c = server.client()
+        r = c.sign_in(plain["username"], plain["password"])
+        assert r.status == 303 and r.location_path == "/", \
+            f"demo user {plain['username']}: {r.status} → {r.header('Location')}"
+        assert c.get("/").status == 200
+        # The demo admin: password, then TOTP, then the overview.
+        admin = users["admin"]
+        c = server.client()
+        r = c.sign_in("admin", admin["password"])
+        assert r.status == 303 and r.location_path == "/login/totp", (r.status, r.header("Location"))
+        r = c.submit("/login/totp", "/login/totp", {"code": totp(admin["totp_secret"], counter=current_counter())})
+        assert r.status == 303 and r.location_path == "/", (r.status, r.header("Location"), r.body[:500])
+        assert c.get("/admin/users").status == 200
+    finally:
+        server.stop()

@@ -97,6 +97,29 @@ def test_login_with_csrf_field_but_no_cookie_is_refused(site):
     assert not _session_cookies(r), r.set_cookies
 
 
+def test_login_as_chromium_posts_it(site):
+    """Because every page is served with Referrer-Policy: no-referrer, Chromium (and the Fetch
+    standard) sends `Origin: null` on same-origin form POSTs, together with Sec-Fetch-Site:
+    same-origin. A real browser's sign-in must work; this pins the exact headers it sends."""
+    server, creds = site
+    c = WebClient(server.port)
+    token = c.get("/login").csrf()
+    r = c.post_form("/login", {"csrf": token, "username": creds["username"], "password": creds["password"]},
+                    headers={"Origin": "null", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate",
+                             "Sec-Fetch-Dest": "document"})
+    assert r.status == 303, f"browser-style POST /login (Origin: null, Sec-Fetch-Site: same-origin) → {r.status}"
+    assert r.location_path == "/account/password", r.header("Location")
+
+
+def test_login_from_same_origin_header_is_accepted(site):
+    server, creds = site
+    c = WebClient(server.port)
+    token = c.get("/login").csrf()
+    r = c.post_form("/login", {"csrf": token, "username": creds["username"], "password": creds["password"]},
+                    headers={"Origin": f"http://127.0.0.1:{server.port}"})
+    assert r.status == 303, f"POST /login with Origin http://127.0.0.1:{server.port} → {r.status}"
+
+
 def test_login_from_foreign_origin_is_refused(site):
     server, creds = site
     c = WebClient(server.port)
