@@ -30,8 +30,14 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let sessions: any SessionRepository
     let loginFailures: any LoginFailureRepository
     let audit: any AuditRepository
+    let keys: any KeyRepository
+    let captureTokens: any CaptureTokenRepository
+    let messages: any MessageRepository
 
     init(_ conn: SQLiteConnection) {
+        keys = SQLiteKeyRepository(db: conn)
+        captureTokens = SQLiteCaptureTokenRepository(db: conn)
+        messages = SQLiteMessageRepository(db: conn)
         users = SQLiteUserRepository(db: conn)
         sessions = SQLiteSessionRepository(db: conn)
         loginFailures = SQLiteLoginFailureRepository(db: conn)

@@ -15,9 +15,9 @@ struct Init: AsyncParsableCommand {
     func run() async throws {
         let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin)
         if json {
-            print("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
+            say("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
         } else {
-            print("""
+            say("""
                 Created \(data) (database, server keys in \(data)/keys with mode 0600).
                 First administrator: \(created.user.username)
                 One-time password:   \(created.oneTimePassword)
@@ -55,16 +55,22 @@ struct Verify: AsyncParsableCommand {
     func run() async throws {
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
         let report = try system.verifyAudit()
+        // The archive is checked only against an intact chain: its ingest records live there.
+        let archive = report.ok ? try system.verifyArchive() : nil
+        let ok = report.ok && archive?.ok == true
+        let failure = report.failure ?? archive?.failure
         if json {
-            var fields = ["\"ok\":\(report.ok)", "\"entries\":\(report.entries)", "\"checkpoints\":\(report.checkpoints)"]
+            var fields = ["\"ok\":\(ok)", "\"entries\":\(report.entries)", "\"checkpoints\":\(report.checkpoints)",
+                          "\"messages\":\(archive?.messages ?? 0)"]
             if let seq = report.failedSeq { fields.append("\"failed_seq\":\(seq)") }
-            if let failure = report.failure { fields.append("\"failure\":\(CanonicalJSON.string(failure))") }
-            print("{\(fields.joined(separator: ","))}")
-        } else if report.ok {
-            print("OK: \(report.entries) audit entries chain correctly; \(report.checkpoints) signed checkpoints and the signed head verify.")
+            if let failure { fields.append("\"failure\":\(CanonicalJSON.string(failure))") }
+            say("{\(fields.joined(separator: ","))}")
+        } else if ok {
+            say("OK: \(report.entries) audit entries chain correctly; \(report.checkpoints) signed checkpoints and the signed head verify; "
+                + "\(archive?.messages ?? 0) archived messages match their hashes and ingest records.")
         } else {
-            print("FAILED: \(report.failure ?? "unknown failure")")
+            say("FAILED: \(failure ?? "unknown failure")")
         }
-        if !report.ok { throw ExitCode(1) }
+        if !ok { throw ExitCode(1) }
     }
 }

@@ -30,24 +30,24 @@ struct Demo: AsyncParsableCommand {
             users.append(DemoUser(username: name, password: password, roles: [role.rawValue], totpSecret: totp.map(Base32.encode)))
         }
         let url = "http://\(host):\(port)"
-        print("Custos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
+        say("Custos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
         for u in users {
-            print("  \(u.username.padding(toLength: 10, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
+            say("  \(u.username.padding(toLength: 10, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
                   + (u.totpSecret.map { "  TOTP key: \($0)" } ?? ""))
         }
-        print("\nUsers with a TOTP key need a code: add the key to an authenticator app (or run `oathtool --totp -b KEY`).")
+        say("\nUsers with a TOTP key need a code: add the key to an authenticator app (or run `oathtool --totp -b KEY`).")
         if let credentials {
             let file = DemoCredentials(url: url, users: users)
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             guard FileManager.default.createFile(atPath: credentials, contents: try encoder.encode(file),
                                                  attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("could not write \(credentials)")
             }
-            print("Credentials written to \(credentials)")
+            say("Credentials written to \(credentials)")
         }
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: host, port: port))
-        print("Serving on \(url) — press Ctrl-C to stop.")
+        say("Serving on \(url) — press Ctrl-C to stop.")
         try await app.runService()
     }
 
@@ -69,6 +69,15 @@ struct DemoUser: Codable {
     enum CodingKeys: String, CodingKey {
         case username, password, roles
         case totpSecret = "totp_secret"
+    }
+
+    /// Writes `totp_secret` as null rather than leaving it out, so scripts can rely on the key.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(username, forKey: .username)
+        try c.encode(password, forKey: .password)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(totpSecret, forKey: .totpSecret)
     }
 }
 

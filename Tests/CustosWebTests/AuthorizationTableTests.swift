@@ -29,6 +29,15 @@ import Testing
         "POST /admin/users/{id}/roles": "admin",
         "POST /admin/users/{id}/disable": "admin",
         "POST /admin/users/{id}/enable": "admin",
+        "GET /admin/keys": "admin",
+        "POST /admin/keys": "admin",
+        "GET /admin/capture-tokens": "admin",
+        "POST /admin/capture-tokens": "admin",
+        "POST /admin/capture-tokens/{id}/revoke": "admin",
+        "GET /custodian/key": "custodian",
+        "POST /custodian/key": "custodian",
+        "GET /api/v1/archive-key": "anyone",
+        "POST /api/v1/messages": "capture-token",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {
@@ -52,7 +61,11 @@ import Testing
                 let b = Browser(client)
                 try await b.get("/login")
                 let r = try await Self.call(b, route)
-                #expect(r.status == .seeOther && r.headers[.location] == "/login", "anonymous \(route)")
+                if route.access == "capture-token" {
+                    #expect(r.status == .unauthorized, "anonymous \(route)")
+                } else {
+                    #expect(r.status == .seeOther && r.headers[.location] == "/login", "anonymous \(route)")
+                }
             }
             for role in Role.allCases {
                 let person = people[role]!
@@ -65,6 +78,11 @@ import Testing
                     // Role switching and account changes are exercised elsewhere; here only admission matters.
                     if route.method == "POST" && route.path.hasPrefix("/account/") { continue }
                     let r = try await Self.call(b, route)
+                    if route.access == "capture-token" {
+                        // A browser session is never a capture token.
+                        #expect(r.status == .unauthorized, "\(role) must not reach \(route) with a session")
+                        continue
+                    }
                     let admitted = ["signed-in", "account-setup"].contains(route.access) || route.access.split(separator: "+").contains(Substring(role.rawValue))
                     if admitted {
                         #expect(r.status != .forbidden && r.headers[.location] != "/login", "\(role) should reach \(route), got \(r.status)")

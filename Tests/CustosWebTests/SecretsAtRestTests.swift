@@ -95,7 +95,7 @@ import Testing
         #expect(!files.isEmpty)
         for f in files {
             let text = try String(contentsOf: sources.appendingPathComponent(f), encoding: .utf8)
-            #expect(text.firstMatch(of: /(?i)\b(password|passphrase|secret)\s*[:=]\s*"[^"\s\/]{4,}"/) == nil, "possible hard-coded password in \(f)")
+            #expect(text.firstMatch(of: /(?im)\b(password|passphrase|secret)\s*[:=]\s*"[^"\s\/]{4,}"\s*(,|\)|$)/) == nil, "possible hard-coded password in \(f)")
         }
     }
 }

@@ -80,6 +80,11 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case rolesChanged = "user.roles_changed"
     case systemInitialized = "system.initialized"
     case verificationRun = "audit.verified"
+    case custodianKeySet = "custodian.key_set"
+    case keyEpochStarted = "keys.epoch_started"
+    case captureTokenCreated = "capture_token.created"
+    case captureTokenRevoked = "capture_token.revoked"
+    case messagesIngested = "messages.ingested"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

@@ -56,6 +56,13 @@ public struct AuditVerifier: Sendable {
                 report.entries += 1
             }
             let lastSeq = expectedSeq - 1
+            // A checkpoint is written with every N-th entry; one that is missing was removed.
+            let present = Set(checkpoints.map(\.seq))
+            var due = AuditChain.checkpointInterval
+            while due <= lastSeq {
+                if !present.contains(due) { try fail(due, "the signed checkpoint at entry \(due) is missing (deleted)") }
+                due += AuditChain.checkpointInterval
+            }
             for c in checkpoints {
                 try check(c, label: "checkpoint at entry \(c.seq)", lastSeq: lastSeq, hashes: hashes, fail: fail)
                 report.checkpoints += 1
@@ -63,6 +70,8 @@ public struct AuditVerifier: Sendable {
             if let head {
                 try check(head, label: "signed head (audit-head.json) at entry \(head.seq)", lastSeq: lastSeq,
                           hashes: hashes, fail: fail)
+            } else if lastSeq > 0 {
+                try fail(lastSeq, "the signed head (audit-head.json) is missing; without it a truncated log cannot be ruled out")
             }
         } catch is Stop {
             return report

@@ -14,6 +14,9 @@ public protocol UnitOfWork: AnyObject {
     var sessions: any SessionRepository { get }
     var loginFailures: any LoginFailureRepository { get }
     var audit: any AuditRepository { get }
+    var keys: any KeyRepository { get }
+    var captureTokens: any CaptureTokenRepository { get }
+    var messages: any MessageRepository { get }
 }
 
 /// People and their roles.
@@ -61,4 +64,38 @@ public protocol AuditRepository {
     func checkpoints() throws -> [AuditCheckpoint]
     func entry(seq: Int64) throws -> AuditEntry?
     func count(action: String) throws -> Int
+    func entries(action: String) throws -> [AuditEntry]
+}
+
+/// Custodian keys, archive key epochs and their sealed shares.
+public protocol KeyRepository {
+    func custodianKey(userID: Int64) throws -> [UInt8]?
+    func setCustodianKey(userID: Int64, publicKey: [UInt8], wrapped: [UInt8], at: Int64) throws
+    func currentEpoch() throws -> KeyEpochRecord?
+    func epoch(_ epoch: Int) throws -> KeyEpochRecord?
+    func epochs() throws -> [KeyEpochRecord]
+    func insertEpoch(_ record: KeyEpochRecord) throws
+    func insertShare(epoch: Int, index: Int, custodianID: Int64, sealed: [UInt8]) throws
+    func shares(epoch: Int) throws -> [(index: Int, custodianID: Int64, sealed: [UInt8])]
+}
+
+/// Capture tokens, found by the hash of their secret.
+public protocol CaptureTokenRepository {
+    func create(name: String, tokenHash: [UInt8], at: Int64, by: String) throws -> CaptureTokenRecord
+    func find(tokenHash: [UInt8]) throws -> CaptureTokenRecord?
+    func find(id: Int64) throws -> CaptureTokenRecord?
+    func all() throws -> [CaptureTokenRecord]
+    func revoke(id: Int64, at: Int64) throws
+    func markUsed(id: Int64, at: Int64) throws
+}
+
+/// The write-once message store and its metadata index.
+public protocol MessageRepository {
+    /// Ids of the given uids that are already stored.
+    func existing(uids: [String]) throws -> [String: Int64]
+    func insert(_ record: MessageRecord) throws -> Int64
+    func count() throws -> Int
+    func countBySender(token: [UInt8]) throws -> Int
+    /// Streams every message in id order, with its ciphertext when `withCiphertext`.
+    func forEachForVerification(withCiphertext: Bool, _ body: (StoredMessageDigest) throws -> Void) throws
 }

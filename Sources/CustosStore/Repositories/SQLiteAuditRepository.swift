@@ -43,6 +43,10 @@ struct SQLiteAuditRepository: AuditRepository {
         Int(try db.queryOne("SELECT count(*) FROM audit_events WHERE action = ?", action)?.int(0) ?? 0)
     }
 
+    func entries(action: String) throws -> [AuditEntry] {
+        try db.query("SELECT \(Self.columns) FROM audit_events WHERE action = ? ORDER BY seq", action).map(entry(from:))
+    }
+
     private func entry(from r: SQLiteRow) throws -> AuditEntry {
         AuditEntry(seq: try r.int(0), at: try r.int(1), actor: try r.text(2), role: try r.text(3), action: try r.text(4),
                    target: try r.text(5), details: try r.text(6), client: try r.text(7), prevHash: try r.blob(8),

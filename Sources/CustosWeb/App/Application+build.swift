@@ -32,12 +32,15 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     router.add(middleware: FileMiddleware(system.resources.publicFiles.path, searchForIndexHtml: false))
     router.add(middleware: SessionMiddleware(signIn: system.signIn, cookies: cookies, trustForwardedFor: configuration.trustForwardedFor))
     router.add(middleware: CSRFMiddleware())
+    router.add(middleware: CaptureTokenMiddleware(tokens: system.captureTokens))
 
     let routes = SecureRouter(router: router)
     AuthController(signIn: system.signIn, renderer: renderer, cookies: cookies).addRoutes(to: routes)
     AccountController(accounts: system.accounts, renderer: renderer).addRoutes(to: routes)
     HomeController(renderer: renderer).addRoutes(to: routes)
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
+    KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
+    IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
     return (router, routes.table)
 }
 

@@ -15,6 +15,10 @@ public struct CustosSystem: Sendable {
     public let signIn: SignInService
     public let accounts: AccountService
     public let users: UserAdministration
+    public let keyCeremony: KeyCeremonyService
+    public let captureTokens: CaptureTokenService
+    public let ingest: IngestService
+    public let indexer: MetadataIndexer
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -47,6 +51,10 @@ public struct CustosSystem: Sendable {
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
         accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
+        keyCeremony = KeyCeremonyService(archive: archive, hasher: hasher, work: work)
+        captureTokens = CaptureTokenService(archive: archive)
+        indexer = try MetadataIndexer(keys: keys)
+        ingest = IngestService(archive: archive, indexer: indexer)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
@@ -78,5 +86,10 @@ public struct CustosSystem: Sendable {
         return try archive.read { uow in
             try AuditVerifier(publicKey: keys.auditSigning.publicKey).verify(uow, head: head)
         }
+    }
+
+    /// Verifies every stored envelope against its hash and its audited ingest batch.
+    public func verifyArchive() throws -> ArchiveVerifier.Report {
+        try archive.read { uow in try ArchiveVerifier().verify(uow) }
     }
 }

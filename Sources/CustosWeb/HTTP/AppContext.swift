@@ -13,6 +13,8 @@ public struct AppContext: RequestContext {
     public var auth: Authenticated?
     /// The CSRF token to embed in forms rendered for this request.
     public var csrfToken: String = ""
+    /// The capture token presented to the ingest API, set by `CaptureTokenMiddleware`.
+    public var captureToken: CaptureTokenRecord?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -21,7 +23,7 @@ public struct AppContext: RequestContext {
     }
 
     /// Form and JSON bodies are read by hand with explicit limits; this is the cap for both.
-    public var maxUploadSize: Int { 1024 * 1024 }
+    public var maxUploadSize: Int { 64 * 1024 * 1024 }
 }
 
 /// A live session and the person behind it.

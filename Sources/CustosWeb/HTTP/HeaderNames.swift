@@ -7,4 +7,5 @@ extension HTTPField.Name {
     public static let crossOriginOpenerPolicy = Self("Cross-Origin-Opener-Policy")!
     public static let permissionsPolicy = Self("Permissions-Policy")!
     public static let xForwardedFor = Self("X-Forwarded-For")!
+    public static let secFetchSite = Self("Sec-Fetch-Site")!
 }

@@ -10,7 +10,13 @@ struct CSRFMiddleware: RouterMiddleware {
         guard request.method != .get, request.method != .head, !request.uri.path.hasPrefix("/api/") else {
             return try await next(request, context)
         }
-        if let origin = request.headers[.origin] {
+        // Browsers mark cross-site requests; refuse them before reading anything.
+        if let site = request.headers[.secFetchSite], site != "same-origin", site != "none" {
+            throw HTTPError(.forbidden, message: Self.message)
+        }
+        // With Referrer-Policy: no-referrer, Chromium sends `Origin: null` on same-origin form
+        // posts, so "null" counts as absent and the token decides; any other origin must be ours.
+        if let origin = request.headers[.origin], origin != "null" {
             let host = request.head.authority ?? ""
             guard origin == "http://\(host)" || origin == "https://\(host)" else {
                 throw HTTPError(.forbidden, message: Self.message)

@@ -14,6 +14,8 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
     case signedIn
     /// A fully signed-in person with setup complete, acting in one of these roles.
     case roles(Set<Role>)
+    /// A capture client presenting a live capture token as `Authorization: Bearer`.
+    case captureToken
 
     public var description: String {
         switch self {
@@ -22,6 +24,7 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
         case .accountSetup: "account-setup"
         case .signedIn: "signed-in"
         case .roles(let r): r.sorted().map(\.rawValue).joined(separator: "+")
+        case .captureToken: "capture-token"
         }
     }
 }
@@ -36,9 +39,16 @@ public struct Redirect: Error {
 enum AccessCheck {
     static func enforce(_ access: Access, context: AppContext) throws {
         if case .anyone = access { return }
+        if case .captureToken = access {
+            guard context.captureToken != nil else {
+                throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"],
+                                message: "A live capture token is required (Authorization: Bearer cst_…).")
+            }
+            return
+        }
         guard let auth = context.auth else { throw Redirect(Paths.login) }
         switch access {
-        case .anyone:
+        case .anyone, .captureToken:
             return
         case .pendingTOTP:
             guard auth.session.stage == .totp else { throw Redirect(Paths.home) }

@@ -17,6 +17,12 @@ public enum Paths {
     public static let adminUserDisable = "/admin/users/{id}/disable"
     public static let adminUserEnable = "/admin/users/{id}/enable"
     public static let healthz = "/healthz"
+    public static let adminKeys = "/admin/keys"
+    public static let adminTokens = "/admin/capture-tokens"
+    public static let adminTokenRevoke = "/admin/capture-tokens/{id}/revoke"
+    public static let custodianKey = "/custodian/key"
+    public static let apiArchiveKey = "/api/v1/archive-key"
+    public static let apiMessages = "/api/v1/messages"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

@@ -11,6 +11,11 @@ enum ChromeBuilder {
         var nav = [Chrome.NavItem(href: Paths.home, label: "Overview", current: current == Paths.home)]
         if role == .admin {
             nav.append(.init(href: Paths.adminUsers, label: "Users", current: current == Paths.adminUsers))
+            nav.append(.init(href: Paths.adminKeys, label: "Archive keys", current: current == Paths.adminKeys))
+            nav.append(.init(href: Paths.adminTokens, label: "Capture tokens", current: current == Paths.adminTokens))
+        }
+        if role == .custodian {
+            nav.append(.init(href: Paths.custodianKey, label: "Custodian passphrase", current: current == Paths.custodianKey))
         }
         nav.append(.init(href: Paths.accountPassword, label: "Account", current: current == Paths.accountPassword))
         let others = auth.user.sortedRoles.filter { $0 != role }.map { Chrome.RoleOption(value: $0.rawValue, title: $0.title) }

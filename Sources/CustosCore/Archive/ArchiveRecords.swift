@@ -1,0 +1,114 @@
+/// A message ready to be written: metadata index row, participant rows and the envelope.
+public struct MessageRecord: Sendable {
+    public var uid: String
+    public var platform: String
+    public var conversationToken: [UInt8]
+    public var conversationDisplay: [UInt8]
+    public var direction: String
+    public var sentAt: Int64
+    public var capturedAt: Int64
+    public var size: Int
+    public var attachmentCount: Int
+    public var mediaTypes: String
+    public var retentionClass: String
+    public var epoch: Int
+    public var ciphertextHash: [UInt8]
+    public var captureTokenID: Int64
+    public var participants: [ParticipantRecord]
+    public var header: [UInt8]
+    public var ephemeral: [UInt8]
+    public var nonce: [UInt8]
+    public var ciphertext: [UInt8]
+
+    public init(uid: String, platform: String, conversationToken: [UInt8], conversationDisplay: [UInt8], direction: String, sentAt: Int64, capturedAt: Int64, size: Int, attachmentCount: Int, mediaTypes: String, retentionClass: String, epoch: Int, ciphertextHash: [UInt8], captureTokenID: Int64, participants: [ParticipantRecord], header: [UInt8], ephemeral: [UInt8], nonce: [UInt8], ciphertext: [UInt8]) {
+        self.uid = uid
+        self.platform = platform
+        self.conversationToken = conversationToken
+        self.conversationDisplay = conversationDisplay
+        self.direction = direction
+        self.sentAt = sentAt
+        self.capturedAt = capturedAt
+        self.size = size
+        self.attachmentCount = attachmentCount
+        self.mediaTypes = mediaTypes
+        self.retentionClass = retentionClass
+        self.epoch = epoch
+        self.ciphertextHash = ciphertextHash
+        self.captureTokenID = captureTokenID
+        self.participants = participants
+        self.header = header
+        self.ephemeral = ephemeral
+        self.nonce = nonce
+        self.ciphertext = ciphertext
+    }
+}
+
+/// One participant row: blind tokens and the sealed display value.
+public struct ParticipantRecord: Sendable {
+    public var part: String
+    public var token: [UInt8]
+    public var domainToken: [UInt8]?
+    public var display: [UInt8]
+
+    public init(part: String, token: [UInt8], domainToken: [UInt8]?, display: [UInt8]) {
+        self.part = part
+        self.token = token
+        self.domainToken = domainToken
+        self.display = display
+    }
+}
+
+/// A key epoch as stored.
+public struct KeyEpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var threshold: Int
+    public var shareCount: Int
+    public var publicKey: [UInt8]
+    public var commitments: [UInt8]
+    public var createdAt: Int64
+    public var createdBy: String
+
+    public init(epoch: Int, threshold: Int, shareCount: Int, publicKey: [UInt8], commitments: [UInt8], createdAt: Int64, createdBy: String) {
+        self.epoch = epoch
+        self.threshold = threshold
+        self.shareCount = shareCount
+        self.publicKey = publicKey
+        self.commitments = commitments
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+    }
+}
+
+/// A capture token as stored (only the hash of the secret).
+public struct CaptureTokenRecord: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var createdAt: Int64
+    public var createdBy: String
+    public var revokedAt: Int64?
+    public var lastUsedAt: Int64?
+
+    public init(id: Int64, name: String, createdAt: Int64, createdBy: String, revokedAt: Int64?, lastUsedAt: Int64?) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.createdBy = createdBy
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
+    }
+}
+
+/// What verification reads of each stored message.
+public struct StoredMessageDigest: Sendable {
+    public var id: Int64
+    public var uid: String
+    public var ciphertextHash: [UInt8]
+    public var ciphertext: [UInt8]?
+
+    public init(id: Int64, uid: String, ciphertextHash: [UInt8], ciphertext: [UInt8]?) {
+        self.id = id
+        self.uid = uid
+        self.ciphertextHash = ciphertextHash
+        self.ciphertext = ciphertext
+    }
+}
