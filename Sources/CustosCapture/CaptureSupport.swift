@@ -16,6 +16,12 @@ enum CaptureLimits {
     static let headerValueBytes = 1024 * 1024
 }
 
+/// Why an item is refused, before the source path is attached. Reasons name structure, fields
+/// and dates; they never quote a subject, a body or a message text.
+struct Refusal: Error {
+    var text: String
+}
+
 /// The idempotency key rule shared by every format.
 enum ContentID {
     /// `<platform>:` + lower-hex BLAKE2b-256 of `content`: the same bytes give the same uid on every run.
@@ -62,9 +68,11 @@ struct ParticipantList {
 enum Identity {
     /// An email address: lower-cased, whitespace (also no-break space) removed, with its domain.
     static func email(_ raw: String, displayName: String?, part: ParticipantPart) -> Participant? {
-        let cleaned = String(String.UnicodeScalarView(raw.unicodeScalars.filter {
+        // Plain ASCII addresses (nearly all) skip the Unicode property look-ups.
+        let plain = raw.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        let cleaned = (plain ? raw : String(String.UnicodeScalarView(raw.unicodeScalars.filter {
             !$0.properties.isWhitespace && $0.value >= 0x20 && $0.value != 0x7F
-        })).lowercased()
+        }))).lowercased()
         guard !cleaned.isEmpty else { return nil }
         var domain: String?
         if let at = cleaned.lastIndex(of: "@") {
@@ -108,6 +116,10 @@ enum Identity {
 extension String {
     /// The string without leading and trailing Unicode whitespace and newlines.
     var trimmingWhitespace: String {
+        // Most values are ASCII with nothing to trim: answer without Unicode property look-ups.
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F {
+            return self
+        }
         let scalars = unicodeScalars
         guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
               let end = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }

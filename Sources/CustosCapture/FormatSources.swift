@@ -13,9 +13,9 @@ enum FormatSources {
             return files(under: path, include: isMaildirMessage, enter: enterMaildirFolder, open: emailFile)
         case .mbox:
             guard isFolder else { return MboxSource(path: path) }
-            // In a folder only files that look like mboxes count; indexes and summaries beside them do not.
+            // In a folder only files that start like an mbox count; index files (.msf) and the like do not.
             return files(under: path, include: { _ in true }) { file in
-                FileBytes.starts(file, with: Array("From ".utf8)) ? MboxSource(path: file) : OneResult(nil)
+                FileBytes.starts(file, with: Array("From ".utf8)) ? MboxSource(path: file) as any ItemSource : OneResult(nil)
             }
         case .jsonl:
             guard isFolder else { return JSONLSource(path: path) }

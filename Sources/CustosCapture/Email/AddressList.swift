@@ -56,6 +56,8 @@ enum AddressList {
                 carried.removeAll()
             }
             guard let address = reading.address else {
+                // "Name <>" has no address and lends its name to no one.
+                guard !reading.hasAngle else { continue }
                 let next = index + 1 < readings.count ? readings[index + 1] : nil
                 if let next, next.hasAngle, !next.phrase.isEmpty {
                     carried = reading.phrase

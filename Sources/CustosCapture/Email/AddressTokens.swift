@@ -1,5 +1,6 @@
 /// One lexical token of an RFC 5322 address header.
 struct AddressToken {
+    /// What kind of token this is.
     enum Kind: Equatable {
         /// An atom or dot-atom (also domain literals and encoded words), raw bytes.
         case atom
@@ -21,10 +22,16 @@ struct AddressToken {
 
 /// Splits an address header value into tokens; never fails, whatever the input.
 enum AddressLexer {
-    private static let specials: Set<UInt8> = [
-        UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: ";"),
-        UInt8(ascii: ":"),
-    ]
+    /// `< > @ , ;` and `:`, the specials that structure an address list.
+    private static func isSpecial(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "@"), UInt8(ascii: ","), UInt8(ascii: ";"),
+             UInt8(ascii: ":"):
+            true
+        default:
+            false
+        }
+    }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
@@ -75,7 +82,7 @@ enum AddressLexer {
                 index += 1
                 tokens.append(AddressToken(kind: .comment, bytes: content, spaced: spaced))
                 spaced = true
-            } else if specials.contains(byte) {
+            } else if isSpecial(byte) {
                 tokens.append(AddressToken(kind: .special(byte), bytes: [byte], spaced: spaced))
                 spaced = false
                 index += 1
@@ -85,9 +92,14 @@ enum AddressLexer {
                 index = min(index + 1, count)
                 tokens.append(AddressToken(kind: .atom, bytes: Array(value[start..<index]), spaced: spaced))
                 spaced = false
+            } else if let end = encodedWordEnd(value, from: index) {
+                // An encoded word is one word even when its text holds specials (seen in the wild).
+                tokens.append(AddressToken(kind: .atom, bytes: Array(value[index..<end]), spaced: spaced))
+                spaced = false
+                index = end
             } else {
                 let start = index
-                while index < count, !isSpace(value[index]), !specials.contains(value[index]),
+                while index < count, !isSpace(value[index]), !isSpecial(value[index]),
                       value[index] != UInt8(ascii: "\""), value[index] != UInt8(ascii: "("),
                       value[index] != UInt8(ascii: "[") {
                     index += 1
@@ -97,6 +109,24 @@ enum AddressLexer {
             }
         }
         return tokens
+    }
+
+    /// The end of an RFC 2047 encoded word `=?charset?X?text?=` starting at `start`, if one does.
+    private static func encodedWordEnd(_ value: [UInt8], from start: Int) -> Int? {
+        let count = value.count
+        guard start + 1 < count, value[start] == UInt8(ascii: "="), value[start + 1] == UInt8(ascii: "?") else {
+            return nil
+        }
+        var index = start + 2
+        var questionMarks = 0
+        while index < count, !isSpace(value[index]) {
+            if value[index] == UInt8(ascii: "?") {
+                questionMarks += 1
+                if questionMarks >= 3, index + 1 < count, value[index + 1] == UInt8(ascii: "=") { return index + 2 }
+            }
+            index += 1
+        }
+        return nil
     }
 }
 

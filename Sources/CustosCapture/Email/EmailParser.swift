@@ -8,7 +8,7 @@ enum EmailParser {
         func failure(_ reason: String) -> Result<CapturedMessage, CaptureItemError> {
             .failure(CaptureItemError(source: source, reason: reason))
         }
-        guard !bytes.isEmpty else { return failure("empty file: not an RFC 5322 message") }
+        guard !bytes.isEmpty else { return failure("empty: not an RFC 5322 message") }
         guard bytes.count <= CaptureLimits.messageBytes else {
             return failure("message is \(bytes.count) bytes, over the \(CaptureLimits.messageBytes / 1_048_576) MB limit")
         }
@@ -39,17 +39,13 @@ enum EmailParser {
         ))
     }
 
-    /// A reason that can be shown: it quotes only the Date header, never a subject or a body.
-    struct Reason: Error {
-        var text: String
-    }
-
-    /// The Date header; without one, the newest Received trace time (stamped by the receiving
-    /// server), then the mbox envelope time. A Date header that is present but unreadable is an error.
-    static func sendTime(_ header: HeaderBlock, envelopeDate: Int64?) -> Result<Int64, Reason> {
-        if let date = header.text("date") {
+    /// The Date header; without one (or with an empty one), the newest Received trace time
+    /// (stamped by the receiving server), then the mbox envelope time. A Date header that is
+    /// present but unreadable is an error: guessing would misfile a message someone must review.
+    static func sendTime(_ header: HeaderBlock, envelopeDate: Int64?) -> Result<Int64, Refusal> {
+        if let date = header.text("date"), !date.isEmpty {
             if let time = MailDate.parse(date) { return .success(time) }
-            return .failure(Reason(text: "Date header '\(printable(date))' is not a valid RFC 5322 date"))
+            return .failure(Refusal(text: "Date header '\(printable(date))' is not a valid RFC 5322 date"))
         }
         if let received = header.values("received").first {
             let text = Charsets.utf8OrLegacy(received)
@@ -58,7 +54,7 @@ enum EmailParser {
             }
         }
         if let envelopeDate { return .success(envelopeDate) }
-        return .failure(Reason(text: "no Date header (and no Received or mbox From_ time to fall back on)"))
+        return .failure(Refusal(text: "no Date header (and no Received or mbox From_ time to fall back on)"))
     }
 
     /// The thread root: the first Message-ID in References, else In-Reply-To, else the message's own.

@@ -19,6 +19,8 @@ struct HeaderBlock {
     init(_ bytes: [UInt8], range: Range<Int>) {
         var index = range.lowerBound
         let end = range.upperBound
+        // A UTF-8 byte order mark before the first field (some exporters write one) is not a header.
+        if end - index >= 3, bytes[index] == 0xEF, bytes[index + 1] == 0xBB, bytes[index + 2] == 0xBF { index += 3 }
         var fields: [Field] = []
         var first = true
         while index < end {
@@ -68,6 +70,9 @@ struct HeaderBlock {
 
     /// Removes line breaks that precede whitespace (RFC 5322 §2.2.3), capped in length.
     static func unfold(_ value: ArraySlice<UInt8>) -> [UInt8] {
+        if value.count <= CaptureLimits.headerValueBytes, !value.contains(0x0A), !value.contains(0x0D) {
+            return Array(value)
+        }
         var out: [UInt8] = []
         out.reserveCapacity(min(value.count, CaptureLimits.headerValueBytes))
         for byte in value where byte != 0x0D && byte != 0x0A {

@@ -84,6 +84,8 @@ enum MIMEWalker {
             while lineStart < body.upperBound {
                 let lineEnd = nextLineEnd(base, from: lineStart, limit: body.upperBound)
                 if let closing = delimiterKind(base, line: lineStart..<lineEnd, delimiter: delimiter) {
+                    // Parts beyond the walk's limit would never be looked at: stop collecting them.
+                    if ranges.count >= CaptureLimits.mimeParts { return }
                     if let start = partStart {
                         ranges.append(start..<max(start, breakStart(base, before: lineStart, floor: start)))
                     }
@@ -104,9 +106,12 @@ enum MIMEWalker {
 
     /// nil if the line is not a delimiter; true for the closing delimiter `--boundary--`.
     private static func delimiterKind(_ base: UnsafePointer<UInt8>, line: Range<Int>, delimiter: [UInt8]) -> Bool? {
-        guard line.count >= delimiter.count,
-              delimiter.withUnsafeBufferPointer({ memcmp(base + line.lowerBound, $0.baseAddress, delimiter.count) }) == 0
-        else { return nil }
+        guard line.count >= delimiter.count else { return nil }
+        let matches = delimiter.withUnsafeBufferPointer { expected -> Bool in
+            guard let start = expected.baseAddress else { return false }
+            return memcmp(base + line.lowerBound, start, expected.count) == 0
+        }
+        guard matches else { return nil }
         var index = line.lowerBound + delimiter.count
         var closing = false
         if index + 1 < line.upperBound, base[index] == 0x2D, base[index + 1] == 0x2D {

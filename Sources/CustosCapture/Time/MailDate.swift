@@ -109,12 +109,11 @@ enum MailDate {
     }
 
     /// RFC 5322 §4.3: two-digit years below 50 are 20xx, others 19xx; three-digit years add 1900.
+    /// A year below 100 written with four digits ("0001", seen in the Enron corpus from a
+    /// Y2K-broken client) is read the same way, as Python's email.utils does: no mail is from AD 1.
     private static func expandYear(_ value: Int, digits: Int) -> Int {
-        switch digits {
-        case 1, 2: value < 50 ? 2000 + value : 1900 + value
-        case 3: 1900 + value
-        default: value
-        }
+        if value < 100 { return value < 50 ? 2000 + value : 1900 + value }
+        return digits == 3 ? 1900 + value : value
     }
 
     /// The text with (nested, escaped) comments replaced by a space.
