@@ -4,7 +4,7 @@
 SWIFT        ?= swift
 PYTHON       ?= python3
 BIN          := .build/debug/custos
-APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev pkg-config sqlite3
+APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3
 APT_BROWSER  := chromium chromium-driver
 DEMO_PORT    ?= 8080
 

@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
@@ -24,6 +26,19 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         .target(name: "CustosCrypto", dependencies: ["CSodium", "CArgon2"], swiftSettings: swiftSettings),
+        .target(
+            name: "CustosCapture",
+            dependencies: ["CustosCrypto", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CustosCaptureClient",
+            dependencies: [
+                "CustosCapture", "CustosCore", "CustosCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CustosCore",
             dependencies: ["CustosCrypto", .product(name: "Logging", package: "swift-log")],
@@ -48,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto",
+                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,6 +73,12 @@ let package = Package(
 
         .testTarget(name: "CustosCryptoTests", dependencies: ["CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "CustosStoreTests", dependencies: ["CustosStore", "CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CustosCaptureClientTests",
+            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CustosCoreTests", dependencies: ["CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosWebTests",

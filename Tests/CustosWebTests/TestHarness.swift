@@ -29,10 +29,10 @@ struct Harness: Sendable {
 
     /// Runs `body` against the in-process application, then removes the data directory.
     @discardableResult
-    func run<T: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    func run<T: Sendable>(cleanup: Bool = true, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let (router, _) = try await buildRouter(system: system, configuration: configuration)
         let app = Application(router: router)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { if cleanup { try? FileManager.default.removeItem(atPath: dir) } }
         return try await app.test(.router, body)
     }
 
