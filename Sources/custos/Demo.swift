@@ -1,54 +1,105 @@
 import ArgumentParser
+import CustosCapture
+import CustosCaptureClient
 import CustosCore
 import CustosCrypto
 import CustosWeb
 import Foundation
 import Hummingbird
 
-/// `custos demo`: a fresh data directory with one ready demo user per role, then serve.
+/// `custos demo`: a fresh archive with one ready user per role, three key custodians and a 2-of-3
+/// key, a sample corpus captured through the real client path (parse, seal, upload over HTTP), then serve.
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a fresh demo archive with one user per role and serve it.")
+    static let configuration = CommandConfiguration(abstract: "Create a fresh demo archive with sample data and serve it.")
 
     @Option(help: "Data directory for the demo (default: a new temporary directory).") var data: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Also write the demo credentials as JSON to this file (mode 0600).") var credentials: String?
+    @Flag(help: "Skip capturing the sample corpus.") var noSample = false
 
     func run() async throws {
         let dir = data ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("custos-demo-\(UUID().uuidString.prefix(8))")
-        let (system, admin) = try await CustosSystem.initialize(dataDirectory: dir, resources: try Resources.locate(),
-                                                                adminUsername: "setup-admin")
-        // The set-up admin from `init` is disabled: demo users below are the ones to use.
+        let resources = try Resources.locate()
+        let (system, setupAdmin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, adminUsername: "setup-admin")
         let actor = Actor.system("custos demo")
-        try system.users.setDisabled(userID: admin.user.id, disabled: true, actor: actor)
+        // The set-up admin from `init` is disabled: the demo users below are the ones to use.
+        try system.users.setDisabled(userID: setupAdmin.user.id, disabled: true, actor: actor)
         var users: [DemoUser] = []
+        var custodians: [DemoCustodian] = []
+        var custodianIDs: [Int64] = []
         for (name, display, role) in Self.people {
             let password = Credentials.oneTimePassword()
             let totp = role.requiresTOTP ? TOTP.generateSecret() : nil
-            _ = try await system.users.provisionReady(username: name, displayName: display, roles: [role], password: password,
-                                                      totpSecret: totp, actor: actor)
+            let user = try await system.users.provisionReady(username: name, displayName: display, roles: [role], password: password,
+                                                             totpSecret: totp, actor: actor)
             users.append(DemoUser(username: name, password: password, roles: [role.rawValue], totpSecret: totp.map(Base32.encode)))
-        }
-        let url = "http://\(host):\(port)"
-        say("Custos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
-        for u in users {
-            say("  \(u.username.padding(toLength: 10, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
-                  + (u.totpSecret.map { "  TOTP key: \($0)" } ?? ""))
-        }
-        say("\nUsers with a TOTP key need a code: add the key to an authenticator app (or run `oathtool --totp -b KEY`).")
-        if let credentials {
-            let file = DemoCredentials(url: url, users: users)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            guard FileManager.default.createFile(atPath: credentials, contents: try encoder.encode(file),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("could not write \(credentials)")
+            if role == .custodian {
+                let passphrase = "custodian " + Credentials.oneTimePassword()
+                try await system.keyCeremony.setPassphrase(user: user, passphrase: passphrase, confirm: passphrase, current: nil,
+                                                           actor: Actor(userID: user.id, username: name, role: .custodian, client: "local"))
+                custodians.append(DemoCustodian(username: name, password: password, passphrase: passphrase,
+                                                totpSecret: totp.map(Base32.encode) ?? ""))
+                custodianIDs.append(user.id)
             }
-            say("Credentials written to \(credentials)")
         }
+        _ = try system.keyCeremony.startEpoch(custodianIDs: custodianIDs, threshold: 2, actor: actor)
+        let (_, token) = try system.captureTokens.create(name: "demo capture", actor: actor)
+        let url = "http://\(host):\(port)"
+        try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token))
+
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: host, port: port))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            if !noSample {
+                try await captureSample(resources: resources, server: url, token: token)
+            }
+            printWelcome(dir: dir, url: url, users: users, custodians: custodians)
+            try await group.next()
+        }
+    }
+
+    /// Captures the shipped sample corpus exactly as `custos capture` would.
+    private func captureSample(resources: Resources, server: String, token: String) async throws {
+        let corpus = resources.root.appendingPathComponent("Demo/corpus")
+        for (format, path) in [(CaptureFormat.maildir, "enron"), (.slack, "slack/testarchive.zip")] {
+            let target = corpus.appendingPathComponent(path).path
+            guard FileManager.default.fileExists(atPath: target) else { continue }
+            let uploader = try CaptureUploader(server: server, token: token)
+            var summary: CaptureSummary?
+            for attempt in 0..<50 {  // the server starts in the task beside this one
+                do {
+                    summary = try await uploader.run(try CaptureReader(format: format, paths: [target]))
+                    break
+                } catch is CaptureClientError where attempt < 49 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            if let summary { say("Sample \(format.rawValue) (\(path)): \(summary.line)") }
+        }
+    }
+
+    private func writeCredentials(_ file: DemoCredentials) throws {
+        guard let credentials else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard FileManager.default.createFile(atPath: credentials, contents: try encoder.encode(file),
+                                             attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("could not write \(credentials)")
+        }
+    }
+
+    private func printWelcome(dir: String, url: String, users: [DemoUser], custodians: [DemoCustodian]) {
+        say("\nCustos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
+        for u in users {
+            say("  \(u.username.padding(toLength: 11, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
+                + (u.totpSecret.map { "  TOTP key: \($0)" } ?? ""))
+        }
+        say("\nCustodian passphrases (needed to approve decryption requests):")
+        for c in custodians { say("  \(c.username.padding(toLength: 11, withPad: " ", startingAt: 0)) \(c.passphrase)") }
+        say("\nUsers with a TOTP key need a code: add the key to an authenticator app (or run `oathtool --totp -b KEY`).")
+        if let credentials { say("Credentials written to \(credentials)") }
         say("Serving on \(url) — press Ctrl-C to stop.")
-        try await app.runService()
     }
 
     static let people: [(String, String, Role)] = [
@@ -56,32 +107,8 @@ struct Demo: AsyncParsableCommand {
         ("auditor", "Aude Auditor", .auditor),
         ("legal", "Lena Legal", .legal),
         ("custodian", "Cato Custodian", .custodian),
+        ("custodian2", "Cleo Custodian", .custodian),
+        ("custodian3", "Cyrus Custodian", .custodian),
         ("security", "Sam Security", .security),
     ]
-}
-
-struct DemoUser: Codable {
-    var username: String
-    var password: String
-    var roles: [String]
-    var totpSecret: String?
-
-    enum CodingKeys: String, CodingKey {
-        case username, password, roles
-        case totpSecret = "totp_secret"
-    }
-
-    /// Writes `totp_secret` as null rather than leaving it out, so scripts can rely on the key.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(username, forKey: .username)
-        try c.encode(password, forKey: .password)
-        try c.encode(roles, forKey: .roles)
-        try c.encode(totpSecret, forKey: .totpSecret)
-    }
-}
-
-struct DemoCredentials: Codable {
-    var url: String
-    var users: [DemoUser]
 }

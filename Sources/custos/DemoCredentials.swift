@@ -1,0 +1,47 @@
+/// One demo user as written to the credentials file.
+struct DemoUser: Codable {
+    var username: String
+    var password: String
+    var roles: [String]
+    var totpSecret: String?
+
+    enum CodingKeys: String, CodingKey {
+        case username, password, roles
+        case totpSecret = "totp_secret"
+    }
+
+    /// Writes `totp_secret` as null rather than leaving it out, so scripts can rely on the key.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(username, forKey: .username)
+        try c.encode(password, forKey: .password)
+        try c.encode(roles, forKey: .roles)
+        try c.encode(totpSecret, forKey: .totpSecret)
+    }
+}
+
+/// A demo custodian: sign-in credentials plus the custodian passphrase that approves requests.
+struct DemoCustodian: Codable {
+    var username: String
+    var password: String
+    var passphrase: String
+    var totpSecret: String
+
+    enum CodingKeys: String, CodingKey {
+        case username, password, passphrase
+        case totpSecret = "totp_secret"
+    }
+}
+
+/// The `--credentials` file of `custos demo`.
+struct DemoCredentials: Codable {
+    var url: String
+    var users: [DemoUser]
+    var custodians: [DemoCustodian]
+    var captureToken: String
+
+    enum CodingKeys: String, CodingKey {
+        case url, users, custodians
+        case captureToken = "capture_token"
+    }
+}
