@@ -26,15 +26,20 @@ public struct CaptureUploader: Sendable {
         }
     }
 
-    /// The server connection.
-    public let client: IngestClient
+    /// The server's base URL.
+    public let server: String
+    let token: String
     /// Batch sizes and parallelism.
     public let options: Options
+    /// How transient failures are retried.
+    public let retry: RetryPolicy
 
-    /// An uploader sending through `client`.
-    public init(client: IngestClient, options: Options = Options()) {
-        self.client = client
+    /// An uploader to `server` (http:// or https://) presenting the capture `token`.
+    public init(server: String, token: String, options: Options = Options(), retry: RetryPolicy = RetryPolicy()) throws {
+        self.server = try IngestClient.baseURL(server)
+        self.token = token
         self.options = options
+        self.retry = retry
     }
 
     /// Fetches the archive key, then captures every item of `messages` and answers what happened.
@@ -42,7 +47,15 @@ public struct CaptureUploader: Sendable {
     /// Parse errors and rejected items are collected, not thrown; a refused token, a missing archive
     /// key or a server that stays unreachable after retries stops the run with a `CaptureClientError`.
     public func run<Messages: Sequence>(
-        _ messages: Messages, observer: @Sendable (CaptureEvent) -> Void = { _ in }
+        _ messages: Messages, observer: @escaping @Sendable (CaptureEvent) -> Void = { _ in }
+    ) async throws -> CaptureSummary where Messages.Element == Result<CapturedMessage, CaptureItemError> {
+        try await IngestClient.session(server: server, token: token, retry: retry) { client in
+            try await upload(messages, through: client, observer: observer)
+        }
+    }
+
+    private func upload<Messages: Sequence>(
+        _ messages: Messages, through client: IngestClient, observer: @escaping @Sendable (CaptureEvent) -> Void
     ) async throws -> CaptureSummary where Messages.Element == Result<CapturedMessage, CaptureItemError> {
         let key = try await client.archiveKey()
         let writer = EnvelopeWriter(publicKey: key)
@@ -51,7 +64,6 @@ public struct CaptureUploader: Sendable {
         var tally = Tally(observer: observer)
         var batch = BatchBuilder()
         var seen: Set<String> = []
-        let client = self.client
         try await withThrowingTaskGroup(of: BatchOutcome.self) { group in
             var inFlight = 0
             func dispatch() async throws {

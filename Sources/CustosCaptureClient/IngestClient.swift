@@ -44,20 +44,45 @@ public struct IngestClient: Sendable {
     let retry: RetryPolicy
     let timeout: Duration
 
-    /// A client for `server` (http:// or https://) presenting `token`; `http` defaults to the shared client.
-    public init(server: String, token: String, http: HTTPClient = .shared, retry: RetryPolicy = RetryPolicy(),
-                timeout: Duration = .seconds(300)) throws {
+    init(server: String, token: String, http: HTTPClient, retry: RetryPolicy, timeout: Duration) {
+        self.server = server
+        self.token = token
+        self.http = http
+        self.retry = retry
+        self.timeout = timeout
+    }
+
+    /// Runs `body` with a client for `server` (http:// or https://) presenting `token`, then shuts its connections down.
+    public static func session<T>(server: String, token: String, retry: RetryPolicy = RetryPolicy(), timeout: Duration = .seconds(300),
+                                  _ body: (IngestClient) async throws -> T) async throws -> T {
+        let base = try baseURL(server)
+        var configuration = HTTPClient.Configuration()
+        // Connection failures surface at once, so that `retry` alone decides how long to keep trying.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout = .init(connect: .seconds(10), read: .seconds(timeout.components.seconds))
+        configuration.redirectConfiguration = .disallow
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let client = IngestClient(server: base, token: token, http: http, retry: retry, timeout: timeout)
+        let result: T
+        do {
+            result = try await body(client)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+        return result
+    }
+
+    /// The server URL without trailing slashes; throws unless it is an http(s) URL with a host.
+    public static func baseURL(_ server: String) throws -> String {
         var base = server.trimmingCharacters(in: .whitespaces)
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               url.host?.isEmpty == false else {
             throw CaptureClientError.invalidServerURL(server)
         }
-        self.server = base
-        self.token = token
-        self.http = http
-        self.retry = retry
-        self.timeout = timeout
+        return base
     }
 
     /// `GET /api/v1/archive-key`: the key capture clients encrypt to now.

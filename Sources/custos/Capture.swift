@@ -49,21 +49,17 @@ struct Capture: AsyncParsableCommand {
 
     func run() async throws {
         guard let captureFormat = CaptureFormat(rawValue: format), let secret = resolvedToken else { throw ExitCode(2) }
-        for path in paths where !FileManager.default.fileExists(atPath: path) {
-            CaptureConsole.error("custos capture: \(path) does not exist")
-            throw ExitCode(2)
-        }
         let console = CaptureConsole(interactive: isatty(1) == 1)
         let summary: CaptureSummary
         do {
-            let client = try IngestClient(server: server, token: secret)
-            let uploader = CaptureUploader(client: client, options: .init(batchSize: batchSize))
-            summary = try await uploader.run(CaptureReader(format: captureFormat, paths: paths)) { console.show($0) }
+            let reader = try CaptureReader(format: captureFormat, paths: paths)
+            let uploader = try CaptureUploader(server: server, token: secret, options: .init(batchSize: batchSize))
+            summary = try await uploader.run(reader) { console.show($0) }
         } catch {
             console.finish()
             CaptureConsole.error("custos capture: \(error)")
-            say(console.last.map { "captured \($0.captured), duplicates \($0.duplicates), rejected \($0.rejected)" }
-                ?? "captured 0, duplicates 0, rejected 0")
+            let counts = console.last ?? CaptureProgress()
+            say("captured \(counts.captured), duplicates \(counts.duplicates), rejected \(counts.rejected)")
             throw ExitCode(2)
         }
         console.finish()

@@ -1,0 +1,137 @@
+import CustosCaptureClient
+import CustosCore
+import CustosCrypto
+import CustosStore
+import CustosWeb
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Custos server on 127.0.0.1 with a fresh data directory, three custodians (k = 2) and a capture token.
+struct TestArchive: Sendable {
+    /// A custodian and the passphrase that unwraps its key.
+    struct Custodian: Sendable {
+        var user: User
+        var passphrase: String
+    }
+
+    let dir: String
+    let system: CustosSystem
+    let port: Int
+    let token: String
+    let tokenID: Int64
+    let custodians: [Custodian]
+
+    /// The repository root, symlinks resolved (the scratch build links into it).
+    static let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// `../shared/corpus` beside the repository.
+    static let corpus = repoRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+
+    /// The path of a corpus folder, or nil when it is absent (a clone without ../shared).
+    static func corpusPath(_ relative: String) -> String? {
+        let path = corpus.appendingPathComponent(relative).path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Initialises the data directory, runs the key ceremony and creates a capture token; serves nothing yet.
+    static func prepare(ceremony: Bool = true) async throws -> TestArchive {
+        let dir = NSTemporaryDirectory() + "custos-capture-test-" + UUID().uuidString
+        let resources = Resources(root: repoRoot)
+        _ = try await CustosSystem.initialize(dataDirectory: dir, resources: resources)
+        let system = try CustosSystem.open(dataDirectory: dir, resources: resources)
+        var custodians: [Custodian] = []
+        for name in ["ada", "grace", "edsger"] {
+            let user = try await system.users.provisionReady(
+                username: name, displayName: name.capitalized, roles: [.custodian], password: Credentials.oneTimePassword(),
+                totpSecret: TOTP.generateSecret(), actor: .system("test"))
+            let passphrase = "passphrase-of-\(name)-" + UUID().uuidString
+            try await system.keyCeremony.setPassphrase(user: user, passphrase: passphrase, confirm: passphrase, current: nil,
+                                                       actor: .system("test"))
+            custodians.append(Custodian(user: user, passphrase: passphrase))
+        }
+        if ceremony {
+            _ = try system.keyCeremony.startEpoch(custodianIDs: custodians.map(\.user.id), threshold: 2, actor: .system("test"))
+        }
+        let (record, secret) = try system.captureTokens.create(name: "test capture", actor: .system("test"))
+        return TestArchive(dir: dir, system: system, port: try freePort(), token: secret, tokenID: record.id, custodians: custodians)
+    }
+
+    /// Starts the HTTP server; cancel the task to stop it.
+    func serve() -> Task<Void, any Error> {
+        let system = self.system
+        let configuration = WebConfiguration(host: "127.0.0.1", port: port, logLevel: .error)
+        return Task {
+            let app = try await buildApplication(system: system, configuration: configuration)
+            try await app.runService()
+        }
+    }
+
+    /// Prepares an archive, serves it while `body` runs, then stops the server and removes the directory.
+    static func with<T: Sendable>(ceremony: Bool = true, _ body: @Sendable (TestArchive) async throws -> T) async throws -> T {
+        let archive = try await prepare(ceremony: ceremony)
+        let server = archive.serve()
+        defer { try? FileManager.default.removeItem(atPath: archive.dir) }
+        do {
+            try await archive.waitUntilReady()
+            let result = try await body(archive)
+            server.cancel()
+            _ = await server.result
+            return result
+        } catch {
+            server.cancel()
+            _ = await server.result
+            throw error
+        }
+    }
+
+    /// Polls the archive key until the server answers.
+    func waitUntilReady() async throws {
+        let patient = RetryPolicy(maximumAttempts: 100, initialDelay: .milliseconds(50), maximumDelay: .milliseconds(100))
+        do {
+            _ = try await IngestClient.session(server: url, token: token, retry: patient) { try await $0.archiveKey() }
+        } catch CaptureClientError.noArchiveKey {
+            // Serving, just without a key ceremony yet.
+        }
+    }
+
+    /// An uploader to this server with `token` (this archive's by default).
+    func uploader(token: String? = nil, options: CaptureUploader.Options = .init(), retry: RetryPolicy = RetryPolicy()) throws -> CaptureUploader {
+        try CaptureUploader(server: url, token: token ?? self.token, options: options, retry: retry)
+    }
+
+    /// One integer from a raw SQL query.
+    func count(_ sql: String, _ params: [any SQLiteBindable] = []) throws -> Int {
+        try system.store.database.withWriterConnection { db in
+            Int(try db.query(sql, parameters: params).first?.int(0) ?? 0)
+        }
+    }
+
+    /// A port nobody listens on right now, chosen by the kernel.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A test set-up step that failed.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
