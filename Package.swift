@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "CustosWebTests",
             dependencies: [
-                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto",
+                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

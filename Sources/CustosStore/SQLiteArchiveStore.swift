@@ -33,8 +33,10 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let keys: any KeyRepository
     let captureTokens: any CaptureTokenRepository
     let messages: any MessageRepository
+    let search: any SearchRepository
 
     init(_ conn: SQLiteConnection) {
+        search = SQLiteSearchRepository(db: conn)
         keys = SQLiteKeyRepository(db: conn)
         captureTokens = SQLiteCaptureTokenRepository(db: conn)
         messages = SQLiteMessageRepository(db: conn)

@@ -38,6 +38,12 @@ import Testing
         "POST /custodian/key": "custodian",
         "GET /api/v1/archive-key": "anyone",
         "POST /api/v1/messages": "capture-token",
+        "GET /search": "auditor+legal",
+        "POST /search/export": "auditor+legal",
+        "POST /search/saved": "auditor+legal",
+        "POST /search/saved/{id}/delete": "auditor+legal",
+        "GET /messages/{id}": "auditor+legal",
+        "GET /conversations/{id}": "auditor+legal",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {

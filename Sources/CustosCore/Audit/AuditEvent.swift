@@ -85,6 +85,11 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case captureTokenCreated = "capture_token.created"
     case captureTokenRevoked = "capture_token.revoked"
     case messagesIngested = "messages.ingested"
+    case searchRun = "search.run"
+    case searchExported = "search.exported"
+    case searchSaved = "search.saved"
+    case searchDeleted = "search.deleted"
+    case messageViewed = "message.metadata_viewed"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

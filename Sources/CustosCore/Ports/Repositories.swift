@@ -17,6 +17,7 @@ public protocol UnitOfWork: AnyObject {
     var keys: any KeyRepository { get }
     var captureTokens: any CaptureTokenRepository { get }
     var messages: any MessageRepository { get }
+    var search: any SearchRepository { get }
 }
 
 /// People and their roles.

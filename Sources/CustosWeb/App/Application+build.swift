@@ -41,6 +41,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
     KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
     IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
+    SearchController(search: system.search, renderer: renderer).addRoutes(to: routes)
     return (router, routes.table)
 }
 

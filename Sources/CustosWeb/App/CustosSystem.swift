@@ -19,6 +19,7 @@ public struct CustosSystem: Sendable {
     public let captureTokens: CaptureTokenService
     public let ingest: IngestService
     public let indexer: MetadataIndexer
+    public let search: SearchService
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -55,6 +56,7 @@ public struct CustosSystem: Sendable {
         captureTokens = CaptureTokenService(archive: archive)
         indexer = try MetadataIndexer(keys: keys)
         ingest = IngestService(archive: archive, indexer: indexer)
+        search = SearchService(archive: archive, indexer: indexer)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose

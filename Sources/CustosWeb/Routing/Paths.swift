@@ -23,6 +23,12 @@ public enum Paths {
     public static let custodianKey = "/custodian/key"
     public static let apiArchiveKey = "/api/v1/archive-key"
     public static let apiMessages = "/api/v1/messages"
+    public static let search = "/search"
+    public static let searchExport = "/search/export"
+    public static let searchSaved = "/search/saved"
+    public static let searchSavedDelete = "/search/saved/{id}/delete"
+    public static let message = "/messages/{id}"
+    public static let conversation = "/conversations/{id}"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

@@ -14,6 +14,9 @@ enum ChromeBuilder {
             nav.append(.init(href: Paths.adminKeys, label: "Archive keys", current: current == Paths.adminKeys))
             nav.append(.init(href: Paths.adminTokens, label: "Capture tokens", current: current == Paths.adminTokens))
         }
+        if role == .auditor || role == .legal {
+            nav.append(.init(href: Paths.search, label: "Search", current: current == Paths.search))
+        }
         if role == .custodian {
             nav.append(.init(href: Paths.custodianKey, label: "Custodian passphrase", current: current == Paths.custodianKey))
         }

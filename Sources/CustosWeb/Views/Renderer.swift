@@ -8,7 +8,7 @@ public struct Renderer: Sendable {
     /// Every template the application renders; start-up fails if one is missing.
     static let required = [
         "layout", "error", "login", "login-totp", "home", "account/password", "account/totp",
-        "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "custodian/key",
+        "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "custodian/key", "search/search", "search/message", "search/conversation",
     ]
 
     /// Loads `directory` and checks that every required template is present.

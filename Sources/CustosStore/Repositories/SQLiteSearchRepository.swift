@@ -1,0 +1,164 @@
+import CustosCore
+
+/// Metadata search over the index. SQL is assembled only from the fixed fragments below; every
+/// value is a bound parameter. The driving index follows the most selective filter present.
+struct SQLiteSearchRepository: SearchRepository {
+    let db: SQLiteConnection
+
+    static let columns = """
+        m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size,
+        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash
+        """
+
+    /// FROM/WHERE for the criteria, the column that orders by time, and the bound values.
+    private func plan(_ c: SearchCriteria, cursor: Bool) -> (sql: String, time: String, params: [any SQLiteBindable]) {
+        var from: String
+        var time = "m.sent_at"
+        var idColumn = "m.id"
+        var conditions: [String] = []
+        var params: [any SQLiteBindable] = []
+        if let token = c.participantToken {
+            from = "message_participants d JOIN messages m ON m.id = d.message_id"
+            time = "d.sent_at"
+            idColumn = "d.message_id"
+            conditions.append("d.token = ?")
+            params.append(token)
+            if let part = c.part {
+                conditions.append("d.part = ?")
+                params.append(part)
+            }
+            if let domain = c.domainToken {
+                conditions.append("EXISTS (SELECT 1 FROM message_participants x WHERE x.message_id = m.id AND x.domain_token = ?)")
+                params.append(domain)
+            }
+        } else if let domain = c.domainToken {
+            from = "message_participants d JOIN messages m ON m.id = d.message_id"
+            time = "d.sent_at"
+            idColumn = "d.message_id"
+            conditions.append("d.domain_token = ?")
+            params.append(domain)
+        } else {
+            from = "messages m"
+        }
+        if let conv = c.conversationToken {
+            conditions.append("m.conversation = ?")
+            params.append(conv)
+        }
+        if let platform = c.platform {
+            conditions.append("m.platform = ?")
+            params.append(platform)
+        }
+        if let f = c.from {
+            conditions.append("\(time) >= ?")
+            params.append(f)
+        }
+        if let u = c.until {
+            conditions.append("\(time) < ?")
+            params.append(u)
+        }
+        if let a = c.attachments { conditions.append(a ? "m.attachment_count > 0" : "m.attachment_count = 0") }
+        if let r = c.retentionClass {
+            conditions.append("m.retention_class = ?")
+            params.append(r)
+        }
+        if cursor, let k = c.cursor {
+            conditions.append("(\(time) < ? OR (\(time) = ? AND \(idColumn) < ?))")
+            params += [k.sentAt, k.sentAt, k.id]
+        }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return ("FROM \(from)\(whereClause)", "\(time) DESC, \(idColumn) DESC", params)
+    }
+
+    func search(_ c: SearchCriteria, limit: Int) throws -> [IndexedMessage] {
+        let p = plan(c, cursor: true)
+        guard c.participantToken != nil || c.domainToken != nil else {
+            return try db.query("SELECT " + Self.columns + " " + p.sql + " ORDER BY " + p.time + " LIMIT ?",
+                                parameters: p.params + [limit]).map(message(from:))
+        }
+        // A message has one participant row per person and part, so the participant index can
+        // yield it several times: take distinct (time, id) pairs in index order, then the rows.
+        let keys = "SELECT DISTINCT d.sent_at AS st, d.message_id AS mid " + p.sql + " ORDER BY st DESC, mid DESC LIMIT ?"
+        return try db.query("SELECT " + Self.columns + " FROM (" + keys + ") k JOIN messages m ON m.id = k.mid ORDER BY k.st DESC, k.mid DESC",
+                            parameters: p.params + [limit]).map(message(from:))
+    }
+
+    func count(_ c: SearchCriteria) throws -> Int {
+        let p = plan(c, cursor: false)
+        let distinct = c.participantToken != nil || c.domainToken != nil ? "count(DISTINCT m.id)" : "count(*)"
+        return Int(try db.query("SELECT \(distinct) \(p.sql)", parameters: p.params).first?.int(0) ?? 0)
+    }
+
+    func facets(_ c: SearchCriteria) throws -> (platforms: [(String, Int)], months: [(String, Int)]) {
+        let p = plan(c, cursor: false)
+        let inner = "SELECT DISTINCT m.id AS id, m.platform AS platform, m.sent_at AS sent_at \(p.sql)"
+        let platforms = try db.query("SELECT platform, count(*) FROM (\(inner)) GROUP BY platform ORDER BY 2 DESC", parameters: p.params)
+            .map { (try $0.text(0), Int(try $0.int(1))) }
+        let months = try db.query("SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (\(inner)) GROUP BY 1 ORDER BY 1",
+                                  parameters: p.params).map { (try $0.text(0), Int(try $0.int(1))) }
+        return (platforms, months)
+    }
+
+    func archiveFacets() throws -> (platforms: [(String, Int)], months: [(String, Int)]) {
+        let platforms = try db.query("SELECT platform, sum(count) FROM message_counts GROUP BY platform ORDER BY 2 DESC")
+            .map { (try $0.text(0), Int(try $0.int(1))) }
+        let months = try db.query("SELECT month, sum(count) FROM message_counts GROUP BY month ORDER BY month")
+            .map { (try $0.text(0), Int(try $0.int(1))) }
+        return (platforms, months)
+    }
+
+    func participants(of ids: [Int64]) throws -> [IndexedParticipant] {
+        var out: [IndexedParticipant] = []
+        for id in ids {
+            for r in try db.query("SELECT part, display FROM message_participants WHERE message_id = ? ORDER BY CASE part WHEN 'from' THEN 0 WHEN 'to' THEN 1 WHEN 'cc' THEN 2 WHEN 'bcc' THEN 3 ELSE 4 END, token", id) {
+                out.append(IndexedParticipant(messageID: id, part: try r.text(0), display: try r.blob(1)))
+            }
+        }
+        return out
+    }
+
+    func message(id: Int64) throws -> IndexedMessage? {
+        try db.queryOne("SELECT \(Self.columns) FROM messages m WHERE m.id = ?", id).map(message(from:))
+    }
+
+    func neighbours(conversation: [UInt8], sentAt: Int64, id: Int64, before: Int, after: Int) throws -> [IndexedMessage] {
+        let older = try db.query("""
+            SELECT \(Self.columns) FROM messages m WHERE m.conversation = ? AND (m.sent_at < ? OR (m.sent_at = ? AND m.id <= ?))
+            ORDER BY m.sent_at DESC, m.id DESC LIMIT ?
+            """, conversation, sentAt, sentAt, id, before + 1).map(message(from:))
+        let newer = try db.query("""
+            SELECT \(Self.columns) FROM messages m WHERE m.conversation = ? AND (m.sent_at > ? OR (m.sent_at = ? AND m.id > ?))
+            ORDER BY m.sent_at, m.id LIMIT ?
+            """, conversation, sentAt, sentAt, id, after).map(message(from:))
+        return older.reversed() + newer
+    }
+
+    func platforms() throws -> [String] {
+        try db.query("SELECT DISTINCT platform FROM message_counts ORDER BY platform").map { try $0.text(0) }
+    }
+
+    func retentionClasses() throws -> [String] {
+        try db.query("SELECT DISTINCT retention_class FROM messages ORDER BY 1").map { try $0.text(0) }
+    }
+
+    func saveSearch(userID: Int64, name: [UInt8], query: [UInt8], at: Int64) throws -> Int64 {
+        try db.run("INSERT INTO saved_searches (user_id, name, query, created_at) VALUES (?, ?, ?, ?)", userID, name, query, at)
+        return db.lastInsertRowID
+    }
+
+    func savedSearches(userID: Int64) throws -> [SavedSearchRecord] {
+        try db.query("SELECT id, user_id, name, query, created_at FROM saved_searches WHERE user_id = ? ORDER BY id DESC", userID).map {
+            SavedSearchRecord(id: try $0.int(0), userID: try $0.int(1), name: try $0.blob(2), query: try $0.blob(3), createdAt: try $0.int(4))
+        }
+    }
+
+    func deleteSavedSearch(id: Int64, userID: Int64) throws -> Bool {
+        try db.run("DELETE FROM saved_searches WHERE id = ? AND user_id = ?", id, userID) > 0
+    }
+
+    private func message(from r: SQLiteRow) throws -> IndexedMessage {
+        IndexedMessage(id: try r.int(0), uid: try r.text(1), platform: try r.text(2), conversationToken: try r.blob(3),
+                       conversationDisplay: try r.blob(4), direction: try r.text(5), sentAt: try r.int(6), capturedAt: try r.int(7),
+                       size: Int(try r.int(8)), attachmentCount: Int(try r.int(9)), mediaTypes: try r.text(10),
+                       retentionClass: try r.text(11), epoch: Int(try r.int(12)), ciphertextHash: try r.blob(13))
+    }
+}

@@ -1,0 +1,103 @@
+import CustosCore
+
+/// One result row as the pages show it.
+struct HitRow: Sendable {
+    var id: Int64
+    var path: String
+    var sentAt: String
+    var platform: String
+    var conversation: String
+    var senders: String
+    var recipients: String
+    var size: String
+    var attachments: Int
+    var mediaTypes: String
+    var current: Bool
+
+    init(_ h: SearchService.Hit, current: Bool = false) {
+        id = h.id
+        path = Paths.with(Paths.message, id: h.id)
+        sentAt = TimeFormat.utc(h.sentAt)
+        platform = h.platform
+        conversation = h.conversation
+        senders = h.senders.joined(separator: ", ")
+        recipients = h.recipients.joined(separator: ", ")
+        size = Self.bytes(h.size)
+        attachments = h.attachmentCount
+        mediaTypes = h.mediaTypes.replacingOccurrences(of: ",", with: ", ")
+        self.current = current
+    }
+
+    static func bytes(_ n: Int) -> String {
+        n < 1024 ? "\(n) B" : n < 1_048_576 ? "\(n / 1024) KiB" : "\(n / 1_048_576) MiB"
+    }
+}
+
+struct FacetRow: Sendable { var label: String; var count: Int }
+struct HiddenField: Sendable { var name: String; var value: String }
+struct SavedRow: Sendable { var name: String; var path: String; var deleteAction: String }
+struct PartRow: Sendable { var part: String; var display: String }
+struct OptionRow: Sendable { var value: String; var label: String; var selected: Bool }
+
+/// The filter form, filled with what the person asked for.
+struct SearchFormView: Sendable {
+    var participant: String
+    var parts: [OptionRow]
+    var domain: String
+    var after: String
+    var before: String
+    var platforms: [OptionRow]
+    var conversation: String
+    var attachments: [OptionRow]
+
+    init(_ q: SearchQuery, platforms known: [String]) {
+        participant = q.participant ?? ""
+        parts = SearchQuery.Part.allCases.map { OptionRow(value: $0.rawValue, label: $0 == .any ? "any part" : $0.rawValue, selected: $0 == q.part) }
+        domain = q.domain ?? ""
+        after = q.after ?? ""
+        before = q.before ?? ""
+        platforms = [OptionRow(value: "", label: "all platforms", selected: q.platform == nil)]
+            + known.map { OptionRow(value: $0, label: $0, selected: $0 == q.platform) }
+        conversation = q.conversation ?? ""
+        attachments = [("any", "with or without"), ("yes", "with attachments"), ("no", "without attachments")].map {
+            OptionRow(value: $0.0, label: $0.1, selected: $0.0 == (q.attachments.map { $0 ? "yes" : "no" } ?? "any"))
+        }
+    }
+}
+
+struct SearchView: Sendable {
+    var chrome: Chrome
+    var form: SearchFormView
+    var ran: Bool
+    var total: Int
+    var hits: [HitRow]
+    var nextPath: String?
+    var firstPagePath: String?
+    var platformFacets: [FacetRow]
+    var monthFacets: [FacetRow]
+    var hidden: [HiddenField]
+    var canSave: Bool
+    var saved: [SavedRow]
+    var exportLimit: Int
+}
+
+struct MessageView: Sendable {
+    var chrome: Chrome
+    var message: HitRow
+    var direction: String
+    var capturedAt: String
+    var retentionClass: String
+    var epoch: Int
+    var ciphertextHash: String
+    var participants: [PartRow]
+    var neighbours: [HitRow]
+    var conversationPath: String
+}
+
+struct ConversationView: Sendable {
+    var chrome: Chrome
+    var title: String
+    var total: Int
+    var hits: [HitRow]
+    var olderPath: String?
+}
