@@ -93,7 +93,8 @@ public struct IngestService: Sendable {
               item.mediaTypes.allSatisfy({ (1...128).contains($0.utf8.count) && !$0.contains(",") }) else {
             throw DomainError.invalidInput("attachment count or media types are out of range")
         }
-        guard (1...5000).contains(item.participants.count) else { throw DomainError.invalidInput("a message needs 1–5000 participants") }
+        // A bounce or system notice can have no participants; it is archived all the same.
+        guard item.participants.count <= 5000 else { throw DomainError.invalidInput("a message may list at most 5000 participants") }
         guard let r = Data(base64Encoded: item.envelope.ephemeral), let nonce = Data(base64Encoded: item.envelope.nonce),
               let ciphertext = Data(base64Encoded: item.envelope.ciphertext), let hash = Data(base64Encoded: item.envelope.ciphertextHash) else {
             throw DomainError.invalidInput("envelope fields must be base64")
