@@ -92,12 +92,19 @@ class Flow:
         e.send_keys(value)
 
     def click(self, css: str) -> None:
-        """Clicks a submit button and waits until the next page has replaced this one."""
-        from selenium.webdriver.support import expected_conditions as EC
-        old = self.d.find_element(self.By.TAG_NAME, "html")
+        """Clicks a submit button and waits until the next page has replaced this one.
+
+        A marker set on the old page's window disappears with the navigation; waiting for the old
+        element to go stale instead sometimes trips chromedriver ("Node with given id does not
+        belong to the document")."""
+        from selenium.common.exceptions import WebDriverException
+        self.d.execute_script("window.__custosMark = arguments[0];", f"m{time.monotonic_ns()}")
         self.el(css).click()
+
+        def loaded(d) -> bool:
+            return d.execute_script("return window.__custosMark === undefined && document.readyState === 'complete';")
         try:
-            self.Wait(self.d, WAIT).until(EC.staleness_of(old))
+            self.Wait(self.d, WAIT, ignored_exceptions=(WebDriverException,)).until(loaded)
         except Exception:
             self.shot("no-navigation")
             raise AssertionError(f"clicking {css} did not load a new page (at {self.d.current_url})")

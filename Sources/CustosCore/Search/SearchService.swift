@@ -43,6 +43,7 @@ public struct SearchService: Sendable {
 
     /// Runs a search and records it in the audit log.
     public func search(_ q: SearchQuery, actor: Actor) throws -> Page {
+        try checkPlatform(q)
         let criteria = try criteria(for: q)
         let page = try archive.read { uow -> Page in
             let repo = uow.search
@@ -61,6 +62,7 @@ public struct SearchService: Sendable {
 
     /// The metadata of up to `exportLimit` matching messages as CSV; audited with its row count.
     public func exportCSV(_ q: SearchQuery, actor: Actor) throws -> (csv: String, rows: Int, truncated: Bool) {
+        try checkPlatform(q)
         var criteria = try criteria(for: q)
         criteria.cursor = nil
         let (rows, more) = try archive.read { uow -> ([Hit], Bool) in
@@ -77,6 +79,20 @@ public struct SearchService: Sendable {
         details["truncated"] = more ? "yes" : "no"
         _ = try archive.transaction { tx in try tx.record(actor.draft(.searchExported, target: "search", details: details)) }
         return (csv, rows.count, more)
+    }
+
+    /// Refuses a platform the archive has never held, naming the ones it has.
+    func checkPlatform(_ q: SearchQuery) throws {
+        guard let p = q.platform else { return }
+        let known = try platforms()
+        guard known.contains(p) else {
+            throw DomainError.invalidInput("Unknown platform “\(p)”. The archive holds: \(known.isEmpty ? "no messages yet" : known.joined(separator: ", ")).")
+        }
+    }
+
+    /// How many messages the archive holds (from the aggregates kept at ingest).
+    public func archiveTotal() throws -> Int {
+        try archive.read { try $0.search.archiveFacets().platforms.reduce(0) { $0 + $1.1 } }
     }
 
     /// Platforms present in the archive, for the filter list.

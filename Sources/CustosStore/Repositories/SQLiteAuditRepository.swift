@@ -7,7 +7,7 @@ struct SQLiteAuditRepository: AuditRepository {
     private static let columns = "seq, at, actor, role, action, target, details, client, prev_hash, hash"
 
     func last() throws -> AuditEntry? {
-        try db.queryOne("SELECT \(Self.columns) FROM audit_events ORDER BY seq DESC LIMIT 1").map(entry(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM audit_events ORDER BY seq DESC LIMIT 1").map(entry(from:))
     }
 
     func append(_ e: AuditEntry) throws {
@@ -22,11 +22,11 @@ struct SQLiteAuditRepository: AuditRepository {
     }
 
     func entries(from seq: Int64, limit: Int) throws -> [AuditEntry] {
-        try db.query("SELECT \(Self.columns) FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?", seq, limit).map(entry(from:))
+        try db.query("SELECT " + Self.columns + " FROM audit_events WHERE seq >= ? ORDER BY seq LIMIT ?", seq, limit).map(entry(from:))
     }
 
     func forEachEntry(_ body: (AuditEntry) throws -> Void) throws {
-        try db.forEach("SELECT \(Self.columns) FROM audit_events ORDER BY seq", []) { try body(entry(from: $0)) }
+        try db.forEach("SELECT " + Self.columns + " FROM audit_events ORDER BY seq", []) { try body(entry(from: $0)) }
     }
 
     func checkpoints() throws -> [AuditCheckpoint] {
@@ -36,7 +36,7 @@ struct SQLiteAuditRepository: AuditRepository {
     }
 
     func entry(seq: Int64) throws -> AuditEntry? {
-        try db.queryOne("SELECT \(Self.columns) FROM audit_events WHERE seq = ?", seq).map(entry(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM audit_events WHERE seq = ?", seq).map(entry(from:))
     }
 
     func count(action: String) throws -> Int {
@@ -44,7 +44,7 @@ struct SQLiteAuditRepository: AuditRepository {
     }
 
     func entries(action: String) throws -> [AuditEntry] {
-        try db.query("SELECT \(Self.columns) FROM audit_events WHERE action = ? ORDER BY seq", action).map(entry(from:))
+        try db.query("SELECT " + Self.columns + " FROM audit_events WHERE action = ? ORDER BY seq", action).map(entry(from:))
     }
 
     private func entry(from r: SQLiteRow) throws -> AuditEntry {

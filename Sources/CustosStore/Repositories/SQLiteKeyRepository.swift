@@ -18,19 +18,19 @@ struct SQLiteKeyRepository: KeyRepository {
     private static let columns = "epoch, threshold, share_count, public_key, commitments, created_at, created_by"
 
     func currentEpoch() throws -> KeyEpochRecord? {
-        try db.queryOne("SELECT \(Self.columns) FROM key_epochs ORDER BY epoch DESC LIMIT 1").map(record(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM key_epochs ORDER BY epoch DESC LIMIT 1").map(record(from:))
     }
 
     func epoch(_ epoch: Int) throws -> KeyEpochRecord? {
-        try db.queryOne("SELECT \(Self.columns) FROM key_epochs WHERE epoch = ?", epoch).map(record(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM key_epochs WHERE epoch = ?", epoch).map(record(from:))
     }
 
     func epochs() throws -> [KeyEpochRecord] {
-        try db.query("SELECT \(Self.columns) FROM key_epochs ORDER BY epoch DESC").map(record(from:))
+        try db.query("SELECT " + Self.columns + " FROM key_epochs ORDER BY epoch DESC").map(record(from:))
     }
 
     func insertEpoch(_ r: KeyEpochRecord) throws {
-        try db.run("INSERT INTO key_epochs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        try db.run("INSERT INTO key_epochs (" + Self.columns + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
                    r.epoch, r.threshold, r.shareCount, r.publicKey, r.commitments, r.createdAt, r.createdBy)
     }
 
@@ -62,15 +62,15 @@ struct SQLiteCaptureTokenRepository: CaptureTokenRepository {
     }
 
     func find(tokenHash: [UInt8]) throws -> CaptureTokenRecord? {
-        try db.queryOne("SELECT \(Self.columns) FROM capture_tokens WHERE token_hash = ?", tokenHash).map(record(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM capture_tokens WHERE token_hash = ?", tokenHash).map(record(from:))
     }
 
     func find(id: Int64) throws -> CaptureTokenRecord? {
-        try db.queryOne("SELECT \(Self.columns) FROM capture_tokens WHERE id = ?", id).map(record(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM capture_tokens WHERE id = ?", id).map(record(from:))
     }
 
     func all() throws -> [CaptureTokenRecord] {
-        try db.query("SELECT \(Self.columns) FROM capture_tokens ORDER BY id DESC").map(record(from:))
+        try db.query("SELECT " + Self.columns + " FROM capture_tokens ORDER BY id DESC").map(record(from:))
     }
 
     func revoke(id: Int64, at: Int64) throws {

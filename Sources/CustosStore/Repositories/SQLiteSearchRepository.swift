@@ -85,15 +85,15 @@ struct SQLiteSearchRepository: SearchRepository {
     func count(_ c: SearchCriteria) throws -> Int {
         let p = plan(c, cursor: false)
         let distinct = c.participantToken != nil || c.domainToken != nil ? "count(DISTINCT m.id)" : "count(*)"
-        return Int(try db.query("SELECT \(distinct) \(p.sql)", parameters: p.params).first?.int(0) ?? 0)
+        return Int(try db.query("SELECT " + distinct + " " + p.sql, parameters: p.params).first?.int(0) ?? 0)
     }
 
     func facets(_ c: SearchCriteria) throws -> (platforms: [(String, Int)], months: [(String, Int)]) {
         let p = plan(c, cursor: false)
-        let inner = "SELECT DISTINCT m.id AS id, m.platform AS platform, m.sent_at AS sent_at \(p.sql)"
-        let platforms = try db.query("SELECT platform, count(*) FROM (\(inner)) GROUP BY platform ORDER BY 2 DESC", parameters: p.params)
+        let inner = "SELECT DISTINCT m.id AS id, m.platform AS platform, m.sent_at AS sent_at " + p.sql
+        let platforms = try db.query("SELECT platform, count(*) FROM (" + inner + ") GROUP BY platform ORDER BY 2 DESC", parameters: p.params)
             .map { (try $0.text(0), Int(try $0.int(1))) }
-        let months = try db.query("SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (\(inner)) GROUP BY 1 ORDER BY 1",
+        let months = try db.query("SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (" + inner + ") GROUP BY 1 ORDER BY 1",
                                   parameters: p.params).map { (try $0.text(0), Int(try $0.int(1))) }
         return (platforms, months)
     }
@@ -117,7 +117,7 @@ struct SQLiteSearchRepository: SearchRepository {
     }
 
     func message(id: Int64) throws -> IndexedMessage? {
-        try db.queryOne("SELECT \(Self.columns) FROM messages m WHERE m.id = ?", id).map(message(from:))
+        try db.queryOne("SELECT " + Self.columns + " FROM messages m WHERE m.id = ?", id).map(message(from:))
     }
 
     func neighbours(conversation: [UInt8], sentAt: Int64, id: Int64, before: Int, after: Int) throws -> [IndexedMessage] {

@@ -21,17 +21,17 @@ struct SQLiteUserRepository: UserRepository {
     }
 
     func find(id: Int64) throws -> User? {
-        guard let row = try db.queryOne("SELECT \(Self.columns) FROM users WHERE id = ?", id) else { return nil }
+        guard let row = try db.queryOne("SELECT " + Self.columns + " FROM users WHERE id = ?", id) else { return nil }
         return try user(from: row)
     }
 
     func find(username: String) throws -> User? {
-        guard let row = try db.queryOne("SELECT \(Self.columns) FROM users WHERE username = ?", username) else { return nil }
+        guard let row = try db.queryOne("SELECT " + Self.columns + " FROM users WHERE username = ?", username) else { return nil }
         return try user(from: row)
     }
 
     func all() throws -> [User] {
-        try db.query("SELECT \(Self.columns) FROM users ORDER BY username").map(user(from:))
+        try db.query("SELECT " + Self.columns + " FROM users ORDER BY username").map(user(from:))
     }
 
     func count() throws -> Int {

@@ -31,6 +31,9 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: FileMiddleware(system.resources.publicFiles.path, searchForIndexHtml: false))
     router.add(middleware: SessionMiddleware(signIn: system.signIn, cookies: cookies, trustForwardedFor: configuration.trustForwardedFor))
+    // Again inside the session, so error pages keep the signed-in header (the outer one catches
+    // what happens before a session is known).
+    router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls, passRouteNotFound: true))
     router.add(middleware: CSRFMiddleware())
     router.add(middleware: CaptureTokenMiddleware(tokens: system.captureTokens))
 

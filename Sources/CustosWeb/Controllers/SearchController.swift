@@ -11,6 +11,8 @@ struct SearchController {
     func addRoutes(to routes: SecureRouter) {
         routes.get(Paths.search, Self.readers) { request, context in
             let params = Self.pairs(request)
+            // A bare /search shows the form; a search runs (and is audited) only when asked for.
+            if params.isEmpty { return try searchPage(context, query: SearchQuery(), page: nil, error: nil, status: .ok) }
             do {
                 let q = try SearchQuery.parse(params)
                 let page = try search.search(q, actor: context.actor)
@@ -84,10 +86,20 @@ struct SearchController {
             monthFacets: page?.months.map { FacetRow(label: $0.0, count: $0.1) } ?? [],
             hidden: q.parameters.map { HiddenField(name: $0.0, value: $0.1) },
             canSave: !q.isUnfiltered && page != nil,
-            saved: saved.map { SavedRow(name: $0.name, path: Paths.search + "?" + $0.query,
+            hasHits: !(page?.hits.isEmpty ?? true),
+            archiveTotal: (try? search.archiveTotal()) ?? 0,
+            saved: saved.map { SavedRow(name: $0.name, filters: Self.describe($0.query), path: Paths.search + "?" + $0.query,
                                         deleteAction: Paths.with(Paths.searchSavedDelete, id: $0.id)) },
-            exportLimit: SearchService.exportLimit)
+            exportLimit: SearchService.exportLimit.formatted())
         return renderer.page("search/search", view, status: status)
+    }
+
+    /// A saved query shown as readable filters ("participant: x · after: 2001-06-01").
+    static func describe(_ query: String) -> String {
+        query.split(separator: "&").map { pair in
+            let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+            return kv.count == 2 ? "\(kv[0]): \(kv[1])" : kv.joined()
+        }.joined(separator: " · ")
     }
 
     /// The query string as ordered pairs.

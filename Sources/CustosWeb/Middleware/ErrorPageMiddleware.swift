@@ -8,12 +8,17 @@ import Logging
 struct ErrorPageMiddleware: RouterMiddleware {
     let renderer: Renderer
     let tls: Bool
+    /// The inner instance lets the router's "no such route" through, so FileMiddleware (further
+    /// out) can still serve a static file for that path.
+    var passRouteNotFound = false
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let redirect as Redirect {
             return Response(status: .seeOther, headers: [.location: redirect.location])
+        } catch let e as HTTPError where passRouteNotFound && e.status == .notFound {
+            throw e
         } catch {
             let (status, message) = Self.describe(error, context: context)
             if status.code >= 500 {

@@ -35,7 +35,7 @@ struct HitRow: Sendable {
 
 struct FacetRow: Sendable { var label: String; var count: Int }
 struct HiddenField: Sendable { var name: String; var value: String }
-struct SavedRow: Sendable { var name: String; var path: String; var deleteAction: String }
+struct SavedRow: Sendable { var name: String; var filters: String; var path: String; var deleteAction: String }
 struct PartRow: Sendable { var part: String; var display: String }
 struct OptionRow: Sendable { var value: String; var label: String; var selected: Bool }
 
@@ -77,8 +77,10 @@ struct SearchView: Sendable {
     var monthFacets: [FacetRow]
     var hidden: [HiddenField]
     var canSave: Bool
+    var hasHits: Bool
+    var archiveTotal: Int
     var saved: [SavedRow]
-    var exportLimit: Int
+    var exportLimit: String
 }
 
 struct MessageView: Sendable {
