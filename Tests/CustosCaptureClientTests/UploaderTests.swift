@@ -142,7 +142,8 @@ struct UploaderTests {
         }
         #expect(ContinuousClock.now - started >= .milliseconds(60))
         #expect(throws: CaptureClientError.invalidServerURL("ftp://x")) { try CaptureUploader(server: "ftp://x", token: "t") }
-        #expect(ContinuousClock.now - started < .seconds(10), "connection refused is not retried inside the HTTP client")
+        // Generous for a loaded CI machine; the HTTP client's own silent retrying took minutes.
+        #expect(ContinuousClock.now - started < .seconds(60), "connection refused is not retried inside the HTTP client")
     }
 
     @Test("a server that comes up while the client is retrying still gets everything")
