@@ -44,5 +44,11 @@ test-swift:
 test-e2e:
 	CUSTOS_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
 
+# A benchmark, not a test: prints each figure beside a baseline measured in the same run, as a
+# ratio. BENCH_ARGS=--quick for a 50,000-message look; the default is 1,000,000 messages.
+bench: deps
+	$(SWIFT) build -c release --product custos-bench
+	.build/release/custos-bench $(BENCH_ARGS)
+
 clean:
 	rm -rf .build

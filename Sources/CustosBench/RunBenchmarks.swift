@@ -1,0 +1,95 @@
+import ArgumentParser
+import AsyncHTTPClient
+import CustosWeb
+import Foundation
+
+/// `custos-bench` (`make bench`): set up an archive, load the synthetic corpus through the ingest API,
+/// then measure the baselines and print every figure beside its baseline.
+struct RunBenchmarks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmarks and print the results table.")
+
+    @OptionGroup var corpusOptions: CorpusOptions
+    @Option(help: "Concurrent upload connections.") var connections = 2
+    @Option(help: "Messages to seal for real when measuring the client's sealing cost.") var sealSamples = 2_000
+
+    func run() async throws {
+        let count = try corpusOptions.messageCount(default: 1_000_000)
+        let workdir = try corpusOptions.makeWorkdir()
+        defer { corpusOptions.cleanUp(workdir) }
+        let resources = try Resources.locate()
+        progress("custos-bench: \(Measure.grouped(count)) messages, batches of \(corpusOptions.batch), "
+                 + "\(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores; work in \(workdir)")
+
+        let loadBefore = Measure.loadAverage()
+        let bench = try await BenchContext.prepare(count: count, batchSize: corpusOptions.batch, workdir: workdir, resources: resources)
+        var table = ResultTable.comparison()
+        let upload: HTTPIngest.Result
+        let memory: (resident: Int, peak: Int)
+        do {
+            progress("Uploading through POST /api/v1/messages (timed) …")
+            upload = try await HTTPIngest.run(spool: bench.spool, server: bench.server, token: bench.setup.token,
+                                              http: .shared, connections: connections)
+            memory = bench.server.memory()
+            // Issue 4's search stages go here: the archive holds the whole corpus and the server is still up.
+            await bench.server.stop()
+        } catch {
+            await bench.server.stop()
+            throw error
+        }
+
+        progress("Verifying the archive and measuring the baseline …")
+        let system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources)
+        let checks = try ArchiveChecks.run(system: system, expected: count)
+        let baseline = try SQLiteBaseline.run(source: system.store.database, path: (workdir as NSString).appendingPathComponent("baseline.sqlite"),
+                                              migrations: resources.migrations, batchSize: corpusOptions.batch)
+        progress("Sealing \(sealSamples) messages for real …")
+        let seal = try SealCost.measure(corpus: bench.corpus, publicKey: bench.setup.publicKey, samples: sealSamples)
+
+        IngestReport.add(to: &table, count: count, upload: upload, baseline: baseline, memory: memory, seal: seal,
+                         spool: bench.spool, connections: connections)
+        table.note("Machine load (1-minute average) before the run: \(loadBefore); after it: \(Measure.loadAverage()) "
+                   + "(other work on these cores lowers both columns, not always equally).")
+        for line in checks.lines { table.note(line) }
+        print(table.render())
+        guard checks.ok else { throw ExitCode(1) }
+    }
+}
+
+/// What every stage shares: the corpus, its spooled batches, the archive and the running server.
+struct BenchContext: Sendable {
+    let corpus: SyntheticCorpus
+    let spool: CorpusSpool
+    let setup: ArchiveSetup
+    let server: ServerProcess
+
+    /// Sets up the archive, writes the corpus's batches and starts the server; none of it is timed.
+    static func prepare(count: Int, batchSize: Int, workdir: String, resources: Resources) async throws -> BenchContext {
+        let dataDirectory = (workdir as NSString).appendingPathComponent("archive")
+        let (setup, setupSeconds) = try await timeAsync { try await ArchiveSetup.make(dataDirectory: dataDirectory, resources: resources) }
+        progress("Archive set up (3 custodians, 2-of-3 epoch, capture token) in \(Measure.fixed(setupSeconds)) s")
+        let corpus = SyntheticCorpus(count: count)
+        let (spool, spoolSeconds) = try await timeAsync {
+            try await CorpusSpool.generate(corpus: corpus, forge: try EnvelopeForge(), epoch: setup.publicKey.epoch, batchSize: batchSize,
+                                           directory: (workdir as NSString).appendingPathComponent("spool"),
+                                           workers: ProcessInfo.processInfo.activeProcessorCount)
+        }
+        progress("Corpus written: \(spool.batchCount) batches, \(Measure.mebibytes(spool.totalBytes)) of JSON in \(Measure.fixed(spoolSeconds)) s "
+                 + "(checked against IngestRequest's decoder)")
+        let server = try ServerProcess.launch(dataDirectory: dataDirectory, logPath: (workdir as NSString).appendingPathComponent("server.log"))
+        do {
+            try await server.waitUntilReady(http: .shared)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        progress("Server process \(server.pid) listening on \(server.url)")
+        return BenchContext(corpus: corpus, spool: spool, setup: setup, server: server)
+    }
+}
+
+/// Seconds an async `body` took, and its result.
+func timeAsync<T>(_ body: () async throws -> T) async rethrows -> (T, Double) {
+    let start = Measure.now()
+    let value = try await body()
+    return (value, Measure.now() - start)
+}
