@@ -23,7 +23,7 @@ enum SQLiteBaseline {
         uid, platform, conversation, conversation_display, direction, sent_at, captured_at, size, attachment_count,
         media_types, retention_class, epoch, ciphertext_hash, capture_token_id
         """
-    static let insertMessage = "INSERT INTO messages (\(messageColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertMessage = "INSERT INTO messages (" + messageColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertParticipant = """
         INSERT INTO message_participants (message_id, part, token, domain_token, display, sent_at) VALUES (?, ?, ?, ?, ?, ?)
         """
@@ -93,7 +93,7 @@ enum SQLiteBaseline {
 
         /// The next `limit` messages with ids above `after`, with their participant and envelope rows.
         static func load(_ conn: SQLiteConnection, after: Int64, limit: Int) throws -> Batch {
-            let messages = try conn.query("SELECT id, \(messageColumns) FROM messages WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+            let messages = try conn.query("SELECT id, " + messageColumns + " FROM messages WHERE id > ? ORDER BY id LIMIT ?", after, limit)
             guard let first = messages.first, let last = messages.last else {
                 return Batch(messages: [], participants: [:], envelopes: [:], lastID: nil)
             }
