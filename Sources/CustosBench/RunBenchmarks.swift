@@ -30,6 +30,7 @@ struct RunBenchmarks: AsyncParsableCommand {
             upload = try await HTTPIngest.run(spool: bench.spool, server: bench.server, token: bench.setup.token,
                                               http: .shared, connections: connections)
             memory = bench.server.memory()
+            if !corpusOptions.keep { try? FileManager.default.removeItem(atPath: bench.spool.directory) }
             // Issue 4's search stages go here: the archive holds the whole corpus and the server is still up.
             await bench.server.stop()
         } catch {
