@@ -22,12 +22,27 @@ enum HTTPIngest {
 
         /// Messages per second over the whole run.
         var throughput: Double { seconds > 0 ? Double(messages) / seconds : 0 }
+
+        /// Adds another part of the upload to this one.
+        mutating func merge(_ other: Result) {
+            messages += other.messages
+            seconds += other.seconds
+            latencies += other.latencies
+            stored += other.stored
+            duplicates += other.duplicates
+            rejected += other.rejected
+            firstRejection = firstRejection ?? other.firstRejection
+            serverCPUSeconds += other.serverCPUSeconds
+            clientCPUSeconds += other.clientCPUSeconds
+            serverWaitSeconds += other.serverWaitSeconds
+        }
     }
 
-    /// Uploads every batch of `spool` to `server`, presenting `token`.
-    static func run(spool: CorpusSpool, server: ServerProcess, token: String, http: HTTPClient, connections: Int) async throws -> Result {
+    /// Uploads the spooled batches numbered `batches` to `server`, presenting `token`.
+    static func run(spool: CorpusSpool, batches: Range<Int>, server: ServerProcess, token: String, http: HTTPClient,
+                    connections: Int) async throws -> Result {
         let next = Counter()
-        let done = Counter()
+        next.value.store(batches.lowerBound, ordering: .relaxed)
         let serverCPU = server.cpuSeconds()
         let serverWait = server.scheduling().waiting
         let clientCPU = Measure.ownCPUSeconds()
@@ -38,14 +53,9 @@ enum HTTPIngest {
                     var part = Result()
                     while true {
                         let b = next.value.add(1, ordering: .relaxed).oldValue
-                        guard b < spool.batchCount else { break }
+                        guard b < batches.upperBound else { break }
                         let body = try spool.body(b)
                         try await upload(body, count: spool.range(b).count, server: server, token: token, http: http, into: &part)
-                        let finished = done.value.add(1, ordering: .relaxed).newValue
-                        if finished % max(1, spool.batchCount / 10) == 0 {
-                            let rate = Double(finished * spool.batchSize) / (Measure.now() - start)
-                            progress("  … \(finished)/\(spool.batchCount) batches, \(Measure.grouped(Int(rate))) msgs/s so far")
-                        }
                     }
                     return part
                 }

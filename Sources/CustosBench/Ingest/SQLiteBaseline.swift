@@ -4,8 +4,9 @@ import Foundation
 /// The baseline: the rows Custos stored (messages, participants, envelopes; the same column values,
 /// blobs included) inserted into a fresh database with the same schema and settings, 1,000 messages
 /// per transaction, through cached prepared statements and nothing else: no HTTP, JSON, crypto or checks.
-/// Rows are read back from the Custos database between transactions, off the clock.
-enum SQLiteBaseline {
+/// Rows are read back from the Custos database between transactions, off the clock; `copyNew()` can be
+/// called after each part of the upload, so both databases grow in step and a slow stretch hits both.
+struct SQLiteBaseline {
     /// What the baseline measured.
     struct Result: Sendable {
         var messages = 0
@@ -19,6 +20,30 @@ enum SQLiteBaseline {
         var throughput: Double { seconds > 0 ? Double(messages) / seconds : 0 }
     }
 
+    private let source: SQLiteConnection
+    private let target: Database
+    private let batchSize: Int
+    private var after: Int64 = 0
+    /// Everything measured so far.
+    private(set) var result = Result()
+
+    /// A fresh database at `path` with the migrations, reading the archive at `sourcePath` (read-only).
+    init(sourcePath: String, path: String, migrations: URL, batchSize: Int) throws {
+        source = try SQLiteConnection(path: sourcePath, readOnly: true)
+        try source.execute("PRAGMA busy_timeout = 5000")
+        target = try Database(path: path, readers: 1)
+        _ = try Migrator(directory: migrations).migrate(target)
+        try Self.copyReferences(from: source, to: target)
+        self.batchSize = batchSize
+    }
+
+    /// Copies every message of `sourcePath` at once; for callers that do not interleave.
+    static func run(sourcePath: String, path: String, migrations: URL, batchSize: Int) throws -> Result {
+        var baseline = try SQLiteBaseline(sourcePath: sourcePath, path: path, migrations: migrations, batchSize: batchSize)
+        try baseline.copyNew()
+        return baseline.result
+    }
+
     static let messageColumns = """
         uid, platform, conversation, conversation_display, direction, sent_at, captured_at, size, attachment_count,
         media_types, retention_class, epoch, ciphertext_hash, capture_token_id
@@ -29,28 +54,23 @@ enum SQLiteBaseline {
         """
     static let insertEnvelope = "INSERT INTO envelopes (message_id, header, ephemeral, nonce, ciphertext) VALUES (?, ?, ?, ?, ?)"
 
-    /// Copies every message of `source` into a new database at `path`, timing only the inserting transactions.
-    static func run(source: Database, path: String, migrations: URL, batchSize: Int) throws -> Result {
-        let target = try Database(path: path, readers: 1)
-        _ = try Migrator(directory: migrations).migrate(target)
-        try copyReferences(from: source, to: target)
-        var result = Result()
-        var after: Int64 = 0
+    /// Copies the messages stored since the last call, timing only the inserting transactions.
+    mutating func copyNew() throws {
         while true {
-            let batch = try source.read { conn in try Batch.load(conn, after: after, limit: batchSize) }
-            guard let last = batch.lastID else { break }
+            let batch = try source.transaction(immediate: false) { try Batch.load(source, after: after, limit: batchSize) }
+            guard let last = batch.lastID else { return }
             let waitBefore = Measure.threadScheduling().waiting
             let (_, seconds) = try Measure.time {
                 try target.write { conn in
                     for m in batch.messages {
                         let sourceID = try m.int(0)
-                        try conn.run(insertMessage, parameters: Array(m.values.dropFirst()))
+                        try conn.run(Self.insertMessage, parameters: Array(m.values.dropFirst()))
                         let id = conn.lastInsertRowID
                         for p in batch.participants[sourceID, default: []] {
-                            try conn.run(insertParticipant, parameters: [SQLiteValue.integer(id)] + p.values.dropFirst())
+                            try conn.run(Self.insertParticipant, parameters: [SQLiteValue.integer(id)] + p.values.dropFirst())
                         }
                         if let e = batch.envelopes[sourceID] {
-                            try conn.run(insertEnvelope, parameters: [SQLiteValue.integer(id)] + e.values.dropFirst())
+                            try conn.run(Self.insertEnvelope, parameters: [SQLiteValue.integer(id)] + e.values.dropFirst())
                         }
                     }
                 }
@@ -61,15 +81,12 @@ enum SQLiteBaseline {
             result.waitSeconds += Measure.threadScheduling().waiting - waitBefore
             after = last
         }
-        return result
     }
 
     /// Copies the rows messages refer to (key epochs, capture tokens) into a fresh database, untimed.
-    static func copyReferences(from source: Database, to target: Database) throws {
-        let epochs = try source.read {
-            try $0.query("SELECT epoch, threshold, share_count, public_key, commitments, created_at, created_by FROM key_epochs")
-        }
-        let tokens = try source.read { try $0.query("SELECT id, name, token_hash, created_at, created_by FROM capture_tokens") }
+    static func copyReferences(from source: SQLiteConnection, to target: Database) throws {
+        let epochs = try source.query("SELECT epoch, threshold, share_count, public_key, commitments, created_at, created_by FROM key_epochs")
+        let tokens = try source.query("SELECT id, name, token_hash, created_at, created_by FROM capture_tokens")
         try target.write { conn in
             for row in epochs {
                 try conn.run("""

@@ -30,7 +30,8 @@ struct ProfileIngest: AsyncParsableCommand {
         progress("Profiling \(Measure.grouped(count)) messages in \(spool.batchCount) batches, in-process …")
 
         let inserts = try SQLiteArchiveStore(path: (workdir as NSString).appendingPathComponent("inserts.sqlite"), migrations: resources.migrations)
-        try SQLiteBaseline.copyReferences(from: system.store.database, to: inserts.database)
+        let archiveReader = try SQLiteConnection(path: system.store.database.path, readOnly: true)
+        try SQLiteBaseline.copyReferences(from: archiveReader, to: inserts.database)
         let tools = IngestStages.Tools(indexer: system.indexer, blind: try BlindIndex(masterKey: system.keys.blindIndexKey),
                                        database: system.store.database, tokenID: token.id)
         var stages = StageTimes()
@@ -46,7 +47,8 @@ struct ProfileIngest: AsyncParsableCommand {
             }
             _ = try stages.time(.encode) { try JSONEncoder().encode(IngestResponse(results: results)) }
         }
-        let baseline = try SQLiteBaseline.run(source: system.store.database, path: (workdir as NSString).appendingPathComponent("baseline.sqlite"),
+        let baseline = try SQLiteBaseline.run(sourcePath: system.store.database.path,
+                                              path: (workdir as NSString).appendingPathComponent("baseline.sqlite"),
                                               migrations: resources.migrations, batchSize: corpusOptions.batch)
         print(stages.render(messages: count, baselineSeconds: baseline.seconds))
     }

@@ -77,7 +77,8 @@ enum IngestReport {
         table.note("Results: \(Measure.grouped(upload.stored)) stored, \(Measure.grouped(upload.duplicates)) duplicates, "
                    + "\(Measure.grouped(upload.rejected)) rejected" + (upload.firstRejection.map { " (first reason: \($0))" } ?? "") + ".")
         table.note("Baseline: the same rows read back from the archive, inserted into a fresh database with the same schema and pragmas "
-                   + "(WAL, synchronous=NORMAL, 16 KiB pages), \(spool.batchSize) messages per transaction, cached prepared statements.")
+                   + "(WAL, synchronous=NORMAL, 16 KiB pages), \(spool.batchSize) messages per transaction, cached prepared statements; "
+                   + "interleaved with the upload in tenths.")
         let sealRate = seal > 0 ? 1e6 / seal : 0
         table.note("Sealing for real (forged envelopes were uploaded): \(Measure.fixed(seal)) µs/msg ≈ \(Measure.grouped(Int(sealRate))) msgs/s "
                    + "per client core; a capture client sealing 1 M messages spends ≈ \(Measure.fixed(seal, 0)) s of CPU on it.")
