@@ -3,22 +3,39 @@ import Foundation
 /// Decodes bytes in a MIME charset to text; unknown charsets and invalid bytes degrade to a
 /// best guess rather than an error, because a display name is decoration, not identity.
 enum Charsets {
+    /// How `decodeReporting` read a text.
+    enum Reading: Equatable {
+        /// In the charset the text claims (US-ASCII text may hold UTF-8 or Windows-1252 bytes).
+        case exact
+        /// The charset is not one this type knows: read as `utf8OrLegacy`.
+        case unknownCharset
+        /// The bytes are not valid in the claimed charset: read as `utf8OrLegacy`.
+        case invalidBytes
+    }
+
     /// Text of `bytes` in `charset` (an IANA name, any case).
     static func decode(_ bytes: [UInt8], charset: String) -> String {
+        decodeReporting(bytes, charset: charset).text
+    }
+
+    /// `decode`, also telling whether the fallback had to be used, so a reader can say so.
+    static func decodeReporting(_ bytes: [UInt8], charset: String) -> (text: String, reading: Reading) {
         let name = charset.lowercased().trimmingWhitespace
         switch name {
-        case "utf-8", "utf8", "us-ascii", "ascii", "ansi_x3.4-1968", "":
-            return utf8OrLegacy(bytes)
+        case "utf-8", "utf8":
+            if let text = String(validating: bytes, as: UTF8.self) { return (text, .exact) }
+            return (windows1252(bytes), .invalidBytes)
+        case "us-ascii", "ascii", "ansi_x3.4-1968", "":
+            return (utf8OrLegacy(bytes), .exact)
         case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1":
             // Real mail labelled Latin-1 is very often Windows-1252; the two agree outside 0x80–0x9F.
-            return windows1252(bytes)
+            return (windows1252(bytes), .exact)
         case "windows-1252", "cp1252", "x-cp1252":
-            return windows1252(bytes)
+            return (windows1252(bytes), .exact)
         default:
-            if let encoding = encodings[name], let text = String(bytes: bytes, encoding: encoding) {
-                return text
-            }
-            return utf8OrLegacy(bytes)
+            guard let encoding = encodings[name] else { return (utf8OrLegacy(bytes), .unknownCharset) }
+            if let text = String(bytes: bytes, encoding: encoding) { return (text, .exact) }
+            return (utf8OrLegacy(bytes), .invalidBytes)
         }
     }
 

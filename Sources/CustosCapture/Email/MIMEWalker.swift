@@ -28,29 +28,55 @@ enum MIMEWalker {
         return (count, MediaType.sortedUnique(types))
     }
 
-    /// Calls `visit` for every leaf part, depth first, in document order.
-    static func walk(_ bytes: [UInt8], header: HeaderBlock, visit: (MIMELeaf) -> Void) {
+    /// Why the walker left some of a message unread (a reader reports it; capture ignores it).
+    enum Skip: Equatable {
+        /// Multiparts nested deeper than `CaptureLimits.mimeDepth`.
+        case tooDeep
+        /// Parts beyond `CaptureLimits.mimeParts`.
+        case tooManyParts
+        /// A multipart without a boundary parameter.
+        case noBoundary
+        /// A multipart whose boundary never starts a part.
+        case noParts
+    }
+
+    /// Calls `visit` for every leaf part, depth first, in document order, and `skipped` for
+    /// every multipart or part it leaves unread.
+    static func walk(_ bytes: [UInt8], header: HeaderBlock, visit: (MIMELeaf) -> Void,
+                     skipped: (Skip) -> Void = { _ in }) {
         var parts = 0
         walkEntity(bytes, header: header, body: header.bodyStart..<bytes.count, depth: 0,
-                   parent: "", parts: &parts, visit: visit)
+                   parent: "", parts: &parts, visit: visit, skipped: skipped)
     }
 
     private static func walkEntity(
         _ bytes: [UInt8], header: HeaderBlock, body: Range<Int>, depth: Int, parent: String,
-        parts: inout Int, visit: (MIMELeaf) -> Void
+        parts: inout Int, visit: (MIMELeaf) -> Void, skipped: (Skip) -> Void
     ) {
         parts += 1
-        guard parts <= CaptureLimits.mimeParts else { return }
+        guard parts <= CaptureLimits.mimeParts else {
+            skipped(.tooManyParts)
+            return
+        }
         let contentType = header.value("content-type").map(ContentField.init)
         let disposition = header.value("content-disposition").map(ContentField.init)
         // In a multipart/digest a part without Content-Type is a message (RFC 2046 §5.1.5).
         let mediaType = contentType?.mediaType ?? (parent == "multipart/digest" ? "message/rfc822" : "text/plain")
         if mediaType.hasPrefix("multipart/") {
-            guard depth < CaptureLimits.mimeDepth, let boundary = contentType?.parameters["boundary"] else { return }
-            for range in split(bytes, body: body, boundary: Array(boundary.utf8)) {
+            guard depth < CaptureLimits.mimeDepth else {
+                skipped(.tooDeep)
+                return
+            }
+            guard let boundary = contentType?.parameters["boundary"] else {
+                skipped(.noBoundary)
+                return
+            }
+            let ranges = split(bytes, body: body, boundary: Array(boundary.utf8))
+            if ranges.isEmpty { skipped(.noParts) }
+            for range in ranges {
                 let partHeader = HeaderBlock(bytes, range: range)
                 walkEntity(bytes, header: partHeader, body: partHeader.bodyStart..<range.upperBound, depth: depth + 1,
-                           parent: mediaType, parts: &parts, visit: visit)
+                           parent: mediaType, parts: &parts, visit: visit, skipped: skipped)
                 if parts > CaptureLimits.mimeParts { return }
             }
             return
