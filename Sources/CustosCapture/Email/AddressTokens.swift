@@ -150,8 +150,9 @@ enum Phrase {
                 if let encoded {
                     // Whitespace between two encoded words is not part of the text (RFC 2047 §6.2).
                     if !previousWasEncoded, spaced, !out.isEmpty || run != nil { flush(); out += " " }
-                    if let current = run, current.charset.lowercased() == encoded.charset.lowercased() {
-                        run = (current.charset, current.bytes + encoded.bytes)
+                    if let charset = run?.charset, charset.lowercased() == encoded.charset.lowercased() {
+                        // Appending in place (no copy of the run) keeps a long run of words linear.
+                        run?.bytes.append(contentsOf: encoded.bytes)
                     } else {
                         flush()
                         run = encoded
