@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "CustosWeb",
             dependencies: [
-                "CustosCore", "CustosStore", "CustosCrypto",
+                "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

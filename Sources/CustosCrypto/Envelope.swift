@@ -139,6 +139,25 @@ public struct Envelope: Sendable, Equatable, Codable {
         return try open(combinedKey: z, publicKey: commitments.publicKey)
     }
 
+    /// The 32-byte message key K of the envelope with this header and R, from k verified partials: what
+    /// a live grant keeps per message, so each view decrypts without combining again. K opens that one
+    /// envelope and nothing else.
+    public static func messageKey(header: EnvelopeHeader, ephemeralPublic: Ristretto255.Point, partials: [PartialDecryption],
+                                  commitments: FeldmanCommitments, publicShares: [Int: Ristretto255.Point]? = nil) throws -> [UInt8] {
+        guard header.epoch == commitments.epoch else { throw CryptoError.invalidInput("envelope epoch is not the key's epoch") }
+        var z = try ThresholdDecryption.combine(partials, ephemeralPublic: ephemeralPublic, commitments: commitments,
+                                                publicShares: publicShares)
+        defer { z.wipe() }
+        return messageKey(z: z, ephemeralPublic: ephemeralPublic, publicKey: commitments.publicKey.point, uid: header.uid)
+    }
+
+    /// Decrypts with a message key from `messageKey(header:ephemeralPublic:partials:commitments:)`; a wrong key or any changed
+    /// field throws `authenticationFailed`.
+    public func open(messageKey key: [UInt8]) throws -> [UInt8] {
+        guard key.count == XChaCha20Poly1305.keyLength else { throw CryptoError.invalidInput("a message key is 32 bytes") }
+        return try XChaCha20Poly1305.open(ciphertext, key: key, nonce: nonce, additionalData: header.canonicalEncoding)
+    }
+
     /// K = BLAKE2b-256(key = Z, msg = "custos/v1" ‖ R ‖ P ‖ uid).
     static func messageKey(z: Ristretto255.Point, ephemeralPublic: Ristretto255.Point, publicKey: Ristretto255.Point,
                            uid: String) -> [UInt8] {

@@ -22,6 +22,18 @@ public final class SQLiteArchiveStore: ArchiveStore {
     public func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
         try database.read { conn in try body(SQLiteUnitOfWork(conn)) }
     }
+
+    /// Deleted rows were zeroed in their pages (`secure_delete`), but earlier versions of those pages
+    /// can still sit in the WAL: copy the WAL back and truncate it to nothing.
+    public func scrubDeleted() throws {
+        // A reader in the middle of a snapshot holds the WAL; readers here are short, so wait a little.
+        for attempt in 0..<50 {
+            let done = try database.withWriterConnection { conn in try conn.queryOne("PRAGMA wal_checkpoint(TRUNCATE)")?.int(0) == 0 }
+            if done { return }
+            usleep(UInt32(min(20, attempt + 1)) * 1_000)
+        }
+        throw SQLiteError.busy
+    }
 }
 
 /// The repositories bound to one connection inside one transaction.
@@ -34,9 +46,11 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let captureTokens: any CaptureTokenRepository
     let messages: any MessageRepository
     let search: any SearchRepository
+    let decryption: any DecryptionRepository
 
     init(_ conn: SQLiteConnection) {
         search = SQLiteSearchRepository(db: conn)
+        decryption = SQLiteDecryptionRepository(db: conn)
         keys = SQLiteKeyRepository(db: conn)
         captureTokens = SQLiteCaptureTokenRepository(db: conn)
         messages = SQLiteMessageRepository(db: conn)

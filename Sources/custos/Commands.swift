@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
-        try await app.runService()
+        try await serve(app, system: system)
     }
 }
 

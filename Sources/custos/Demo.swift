@@ -50,7 +50,7 @@ struct Demo: AsyncParsableCommand {
 
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: host, port: port))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
+            group.addTask { try await serve(app, system: system) }
             if !noSample {
                 try await captureSample(resources: resources, server: url, token: token)
             }

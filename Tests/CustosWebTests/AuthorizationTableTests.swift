@@ -44,6 +44,15 @@ import Testing
         "POST /search/saved/{id}/delete": "auditor+legal",
         "GET /messages/{id}": "auditor+legal",
         "GET /conversations/{id}": "auditor+legal",
+        "GET /requests": "auditor+custodian+security",
+        "GET /requests/new": "auditor",
+        "POST /requests": "auditor",
+        "GET /requests/{id}": "auditor+custodian+security",
+        "POST /requests/{id}/approve": "custodian",
+        "POST /requests/{id}/reject": "custodian",
+        "POST /requests/{id}/revoke": "custodian+security",
+        "GET /messages/{id}/content": "auditor",
+        "GET /messages/{id}/content/raw": "auditor",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {

@@ -90,6 +90,16 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case searchSaved = "search.saved"
     case searchDeleted = "search.deleted"
     case messageViewed = "message.metadata_viewed"
+    case requestFiled = "request.filed"
+    case requestApproved = "request.approved"
+    case requestApprovalFailed = "request.approval_failed"
+    case requestRejected = "request.rejected"
+    case requestLapsed = "request.lapsed"
+    case grantOpened = "grant.opened"
+    case grantExpired = "grant.expired"
+    case grantRevoked = "grant.revoked"
+    case contentViewed = "content.viewed"
+    case contentRefused = "content.refused"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

@@ -6,6 +6,9 @@ public protocol ArchiveStore: Sendable {
     func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
     /// Runs `body` against a consistent read snapshot.
     func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
+    /// After deleting key material: makes sure no copy of the deleted rows is left in the store's
+    /// files (SQLite: secure_delete zeroes freed cells; this checkpoints and truncates the WAL).
+    func scrubDeleted() throws
 }
 
 /// The repositories available inside one transaction.
@@ -18,6 +21,7 @@ public protocol UnitOfWork: AnyObject {
     var captureTokens: any CaptureTokenRepository { get }
     var messages: any MessageRepository { get }
     var search: any SearchRepository { get }
+    var decryption: any DecryptionRepository { get }
 }
 
 /// People and their roles.

@@ -44,7 +44,9 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
     KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
     IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
-    SearchController(search: system.search, renderer: renderer).addRoutes(to: routes)
+    SearchController(search: system.search, decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
+    RequestsController(decryption: system.decryption, search: system.search, renderer: renderer).addRoutes(to: routes)
+    ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
     return (router, routes.table)
 }
 
@@ -58,4 +60,26 @@ public func buildApplication(system: CustosSystem, configuration: WebConfigurati
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger
     )
+}
+
+/// Runs `app` and, beside it, the timer that ends grants when their time is up and lapses requests
+/// nobody approved in time (deleting their key material); stops both when the server stops.
+public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every seconds: Int = 30) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService() }
+        group.addTask {
+            while true {
+                try await Task.sleep(for: .seconds(seconds))
+                do {
+                    try system.decryption.expireDue()
+                } catch {
+                    // The next round tries again; expired grants are refused at once regardless, as every
+                    // content view checks the grant's end time itself.
+                    Logger(label: "custos.grants").error("ending expired grants failed: \(String(describing: type(of: error)))")
+                }
+            }
+        }
+        try await group.next()
+        group.cancelAll()
+    }
 }

@@ -20,6 +20,7 @@ public struct CustosSystem: Sendable {
     public let ingest: IngestService
     public let indexer: MetadataIndexer
     public let search: SearchService
+    public let decryption: DecryptionService
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -28,17 +29,18 @@ public struct CustosSystem: Sendable {
 
     /// Opens an initialised data directory.
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
-                            sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy()) throws -> CustosSystem {
+                            sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
+                            decryptionPolicy: DecryptionPolicy = DecryptionPolicy()) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
-                                sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
+                                sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
-                 sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy) throws {
+                 sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
@@ -57,6 +59,8 @@ public struct CustosSystem: Sendable {
         indexer = try MetadataIndexer(keys: keys)
         ingest = IngestService(archive: archive, indexer: indexer)
         search = SearchService(archive: archive, indexer: indexer)
+        decryption = try DecryptionService(archive: archive, indexer: indexer, keys: keys, work: work,
+                                           policy: decryptionPolicy, throttle: throttlePolicy)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
@@ -73,7 +77,7 @@ public struct CustosSystem: Sendable {
         try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keys = try ServerKeys.create(in: keysPath(dataDirectory))
         let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
-                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy())
+                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy())
         _ = try system.archive.transaction { tx in
             try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created"]))
         }

@@ -5,6 +5,7 @@ import Hummingbird
 /// The auditor's workbench: metadata search, message and conversation pages, saved searches, CSV export.
 struct SearchController {
     let search: SearchService
+    let decryption: DecryptionService
     let renderer: Renderer
     static let readers: Access = .roles([.auditor, .legal])
 
@@ -53,7 +54,11 @@ struct SearchController {
                 retentionClass: d.retentionClass, epoch: d.epoch, ciphertextHash: d.ciphertextHash,
                 participants: d.participants.map { PartRow(part: $0.part, display: $0.display) },
                 neighbours: d.neighbours.map { HitRow($0, current: $0.id == id) },
-                conversationPath: Paths.conversation.replacingOccurrences(of: "{id}", with: d.hit.conversationKey)))
+                conversationPath: Paths.conversation.replacingOccurrences(of: "{id}", with: d.hit.conversationKey),
+                canRequest: Self.canRequest(context), requestPath: Paths.requestsNew + "?message_id=\(id)",
+                requestConversationPath: Paths.requestsNew + "?conversation=" + d.hit.conversationKey,
+                contentPath: try Self.canRequest(context) && context.auth.map { try decryption.liveGrant(messageID: id, user: $0.user) != nil } == true
+                    ? Paths.with(Paths.messageContent, id: id) : nil))
         }
         routes.get(Paths.conversation, Self.readers) { request, context in
             guard let key = context.parameters.get("id"), key.count == 64, key.allSatisfy(\.isHexDigit) else {
@@ -67,7 +72,8 @@ struct SearchController {
                 chrome: ChromeBuilder.make("Conversation", context: context, current: Paths.search),
                 title: page.hits.first?.conversation ?? "", total: page.total,
                 hits: page.hits.reversed().map { HitRow($0) },
-                olderPath: page.next.map { "?cursor=\($0.encoded)" }))
+                olderPath: page.next.map { "?cursor=\($0.encoded)" },
+                canRequest: Self.canRequest(context), requestPath: Paths.requestsNew + "?conversation=" + key))
         }
     }
 
@@ -90,8 +96,15 @@ struct SearchController {
             archiveTotal: (try? search.archiveTotal()) ?? 0,
             saved: saved.map { SavedRow(name: $0.name, filters: Self.describe($0.query), path: Paths.search + "?" + $0.query,
                                         deleteAction: Paths.with(Paths.searchSavedDelete, id: $0.id)) },
-            exportLimit: SearchService.exportLimit.formatted())
+            exportLimit: SearchService.exportLimit.formatted(),
+            canRequest: Self.canRequest(context), requestAllPath: Paths.requestsNew + "?" + SearchService.encode(q.parameters.filter { $0.0 != "cursor" }),
+            requestLimit: decryption.policy.maximumMessages)
         return renderer.page("search/search", view, status: status)
+    }
+
+    /// Only an auditor, acting as one, files decryption requests.
+    static func canRequest(_ context: AppContext) -> Bool {
+        context.auth?.session.activeRole == .auditor
     }
 
     /// A saved query shown as readable filters ("participant: x · after: 2001-06-01").

@@ -29,6 +29,14 @@ public enum Paths {
     public static let searchSavedDelete = "/search/saved/{id}/delete"
     public static let message = "/messages/{id}"
     public static let conversation = "/conversations/{id}"
+    public static let requests = "/requests"
+    public static let requestsNew = "/requests/new"
+    public static let request = "/requests/{id}"
+    public static let requestApprove = "/requests/{id}/approve"
+    public static let requestReject = "/requests/{id}/reject"
+    public static let requestRevoke = "/requests/{id}/revoke"
+    public static let messageContent = "/messages/{id}/content"
+    public static let messageContentRaw = "/messages/{id}/content/raw"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

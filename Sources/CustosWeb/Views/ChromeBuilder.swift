@@ -17,6 +17,9 @@ enum ChromeBuilder {
         if role == .auditor || role == .legal {
             nav.append(.init(href: Paths.search, label: "Search", current: current == Paths.search))
         }
+        if role == .auditor || role == .custodian || role == .security {
+            nav.append(.init(href: Paths.requests, label: "Decryption requests", current: current == Paths.requests))
+        }
         if role == .custodian {
             nav.append(.init(href: Paths.custodianKey, label: "Custodian passphrase", current: current == Paths.custodianKey))
         }

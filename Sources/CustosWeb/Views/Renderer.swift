@@ -9,6 +9,7 @@ public struct Renderer: Sendable {
     static let required = [
         "layout", "error", "login", "login-totp", "home", "account/password", "account/totp",
         "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "custodian/key", "search/search", "search/message", "search/conversation",
+        "requests/list", "requests/new", "requests/request", "content/message",
     ]
 
     /// Loads `directory` and checks that every required template is present.

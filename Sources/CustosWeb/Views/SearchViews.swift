@@ -81,6 +81,10 @@ struct SearchView: Sendable {
     var archiveTotal: Int
     var saved: [SavedRow]
     var exportLimit: String
+    /// An auditor may turn results into a decryption request.
+    var canRequest: Bool
+    var requestAllPath: String
+    var requestLimit: Int
 }
 
 struct MessageView: Sendable {
@@ -94,6 +98,11 @@ struct MessageView: Sendable {
     var participants: [PartRow]
     var neighbours: [HitRow]
     var conversationPath: String
+    var canRequest: Bool
+    var requestPath: String
+    var requestConversationPath: String
+    /// The content page, when the viewer holds a live grant for this message.
+    var contentPath: String?
 }
 
 struct ConversationView: Sendable {
@@ -102,4 +111,6 @@ struct ConversationView: Sendable {
     var total: Int
     var hits: [HitRow]
     var olderPath: String?
+    var canRequest: Bool
+    var requestPath: String
 }

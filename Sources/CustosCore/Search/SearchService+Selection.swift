@@ -1,0 +1,32 @@
+/// Turning a search into the messages of a decryption request.
+extension SearchService {
+    /// What a search selects for a request: up to `limit` ids, newest first, and the total it matches.
+    public struct Selection: Sendable {
+        public var ids: [Int64]
+        public var total: Int
+    }
+
+    /// The messages `q` matches, at most `limit`; audited as a search made to scope a request.
+    public func select(_ q: SearchQuery, limit: Int, actor: Actor) throws -> Selection {
+        try checkPlatform(q)
+        var criteria = try criteria(for: q)
+        criteria.cursor = nil
+        let selection = try archive.read { uow -> Selection in
+            let rows = try uow.search.search(criteria, limit: limit)
+            let total = q.isUnfiltered ? try uow.search.archiveFacets().platforms.reduce(0) { $0 + $1.1 } : try uow.search.count(criteria)
+            return Selection(ids: rows.map(\.id), total: total)
+        }
+        var details = try auditDetails(q, results: selection.total)
+        details["for"] = "decryption request"
+        _ = try archive.transaction { tx in try tx.record(actor.draft(.searchRun, target: "search", details: details)) }
+        return selection
+    }
+
+    /// Metadata rows of the given messages (for showing what a request covers), in the order given.
+    public func hits(ids: [Int64]) throws -> [Hit] {
+        try archive.read { uow in
+            let rows = try ids.compactMap { try uow.search.message(id: $0) }
+            return try hits(rows, repo: uow.search)
+        }
+    }
+}

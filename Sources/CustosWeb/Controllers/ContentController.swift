@@ -1,0 +1,105 @@
+import CustosCapture
+import CustosCore
+import Foundation
+import Hummingbird
+
+/// Message content under a live grant of the viewer's own. The grant check and the audit entry
+/// happen in one transaction before anything is decrypted; pages carry a watermark of viewer and
+/// time, and nothing here may be cached (the renderer sends `Cache-Control: no-store`).
+///
+/// Content is shown only as escaped text: HTML parts are turned into plain text by
+/// `ContentReader`, and nothing from a message ever reaches the page unescaped.
+struct ContentController {
+    let decryption: DecryptionService
+    let renderer: Renderer
+
+    func addRoutes(to routes: SecureRouter) {
+        routes.get(Paths.messageContent, .roles([.auditor])) { _, context in
+            guard let auth = context.auth else { throw Redirect(Paths.login) }
+            let id = try Self.id(context)
+            let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "page")
+            return renderer.page("content/message", ContentPage(opened, viewer: auth.user, context: context))
+        }
+        routes.get(Paths.messageContentRaw, .roles([.auditor])) { _, context in
+            guard let auth = context.auth else { throw Redirect(Paths.login) }
+            let id = try Self.id(context)
+            let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "download")
+            let ext = opened.message.platform == "email" ? "eml" : "json"
+            return Response(status: .ok, headers: [
+                .contentType: "application/octet-stream", .cacheControl: "no-store",
+                .contentDisposition: "attachment; filename=\"custos-message-\(id).\(ext)\"",
+            ], body: .init(byteBuffer: ByteBuffer(bytes: opened.message.content)))
+        }
+    }
+
+    static func id(_ context: AppContext) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no message with that number.") }
+        return id
+    }
+}
+
+struct HeaderRow: Sendable { var name: String; var value: String }
+struct AttachmentRow: Sendable { var name: String; var mediaType: String; var size: String? }
+struct TranscriptRow: Sendable {
+    var id: Int64
+    var sender: String
+    var sentAt: String
+    var context: String?
+    var text: String
+    var attachments: [AttachmentRow]
+    var current: Bool
+}
+
+/// The content page's view model.
+struct ContentPage: Sendable {
+    var chrome: Chrome
+    var viewer: String
+    var viewedAt: String
+    var grantID: Int64
+    var expiresAt: String
+    var tiles: [String]
+    var isEmail: Bool
+    var headers: [HeaderRow]
+    var body: String
+    var bodyNote: String?
+    var attachments: [AttachmentRow]
+    var problems: [String]
+    var transcript: [TranscriptRow]
+    var transcriptCount: Int
+    var rawPath: String
+    var metadataPath: String
+    var grantPath: String
+
+    init(_ opened: DecryptionService.OpenedContent, viewer user: User, context: AppContext) {
+        let id = opened.message.messageID
+        let readable = ContentReader.read(platform: opened.message.platform, content: opened.message.content)
+        chrome = ChromeBuilder.make("Message \(id) — content", context: context, current: Paths.requests)
+        viewer = "\(user.displayName) (\(user.username))"
+        viewedAt = TimeFormat.utc(opened.viewedAt)
+        grantID = opened.grantID
+        expiresAt = TimeFormat.utc(opened.expiresAt)
+        tiles = Array(repeating: "\(user.username) · \(viewedAt)", count: 24)
+        isEmail = readable.kind == .email
+        headers = readable.headers.map { HeaderRow(name: $0.name, value: $0.value) }
+        body = readable.body
+        bodyNote = readable.bodyNote
+        attachments = readable.attachments.map(Self.row)
+        var problems = readable.problems
+        transcript = opened.transcript.map { m in
+            let r = m.messageID == id ? readable : ContentReader.read(platform: m.platform, content: m.content)
+            if m.messageID != id { problems += r.problems.map { "Message \(m.messageID): \($0)" } }
+            return TranscriptRow(id: m.messageID, sender: r.sender ?? "(unknown sender)", sentAt: TimeFormat.utc(r.sentAt ?? m.sentAt),
+                                 context: r.headers.first { $0.name == "Thread" || $0.name == "Parent" }.map { _ in "reply in a thread" },
+                                 text: r.body, attachments: r.attachments.map(Self.row), current: m.messageID == id)
+        }
+        self.problems = problems
+        transcriptCount = transcript.count
+        rawPath = Paths.with(Paths.messageContentRaw, id: id)
+        metadataPath = Paths.with(Paths.message, id: id)
+        grantPath = Paths.with(Paths.request, id: opened.grantID)
+    }
+
+    static func row(_ a: ReadableAttachment) -> AttachmentRow {
+        AttachmentRow(name: a.name ?? "(no name)", mediaType: a.mediaType, size: a.size.map(HitRow.bytes))
+    }
+}
