@@ -115,10 +115,11 @@ public struct DecryptionService: Sendable {
                 first = min(first ?? m.sentAt, m.sentAt)
                 last = max(last ?? m.sentAt, m.sentAt)
             }
-            var people: [String: Int] = [:]
+            var messagesOf: [String: Set<Int64>] = [:]
             for p in try uow.search.participants(of: ids) {
-                people[(try? indexer.open(p.display, purpose: "participant")) ?? "(unreadable)", default: 0] += 1
+                messagesOf[(try? indexer.open(p.display, purpose: "participant")) ?? "(unreadable)", default: []].insert(p.messageID)
             }
+            let people = messagesOf.mapValues(\.count)
             let decisions = try uow.decryption.decisions(requestID: id)
             let detail = RequestDetail(
                 record: r,
