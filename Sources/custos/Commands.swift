@@ -36,9 +36,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Custos is reached over HTTPS (through a TLS-terminating proxy): __Host- cookies and HSTS.") var tls = false
     @Flag(help: "Trust the last X-Forwarded-For hop as the client address (only behind your own proxy).") var trustForwardedFor = false
+    @Option(help: "Longest grant a decryption request may ask for, in hours (1–168).") var maxGrantHours = 4
+    @Option(help: "Most messages one decryption request may name (1–2000; a request form carries every id).") var maxRequestMessages = 1_000
+    @Option(help: "Hours custodians have to approve a request before it lapses (1–720).") var approvalWindowHours = 72
+
+    func validate() throws {
+        guard (1...168).contains(maxGrantHours) else { throw ValidationError("--max-grant-hours must be between 1 and 168.") }
+        guard (1...2_000).contains(maxRequestMessages) else { throw ValidationError("--max-request-messages must be between 1 and 2000.") }
+        guard (1...720).contains(approvalWindowHours) else { throw ValidationError("--approval-window-hours must be between 1 and 720.") }
+    }
 
     func run() async throws {
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+        let policy = DecryptionPolicy(maximumHours: maxGrantHours, maximumMessages: maxRequestMessages,
+                                      approvalWindowHours: approvalWindowHours)
+        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), decryptionPolicy: policy)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
         try await serve(app, system: system)
