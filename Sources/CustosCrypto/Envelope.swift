@@ -143,10 +143,11 @@ public struct Envelope: Sendable, Equatable, Codable {
     /// a live grant keeps per message, so each view decrypts without combining again. K opens that one
     /// envelope and nothing else.
     public static func messageKey(header: EnvelopeHeader, ephemeralPublic: Ristretto255.Point, partials: [PartialDecryption],
-                                  commitments: FeldmanCommitments, publicShares: [Int: Ristretto255.Point]? = nil) throws -> [UInt8] {
+                                  commitments: FeldmanCommitments, publicShares: [Int: Ristretto255.Point]? = nil,
+                                  madeHere: Set<Int> = []) throws -> [UInt8] {
         guard header.epoch == commitments.epoch else { throw CryptoError.invalidInput("envelope epoch is not the key's epoch") }
         var z = try ThresholdDecryption.combine(partials, ephemeralPublic: ephemeralPublic, commitments: commitments,
-                                                publicShares: publicShares)
+                                                publicShares: publicShares, madeHere: madeHere)
         defer { z.wipe() }
         return messageKey(z: z, ephemeralPublic: ephemeralPublic, publicKey: commitments.publicKey.point, uid: header.uid)
     }

@@ -49,7 +49,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let policy = DecryptionPolicy(maximumHours: maxGrantHours, maximumMessages: maxRequestMessages,
                                       approvalWindowHours: approvalWindowHours)
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), decryptionPolicy: policy)
+        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
+                                           decryptionPolicy: policy)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
         try await serve(app, system: system)

@@ -21,7 +21,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         let dir = data ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("custos-demo-\(UUID().uuidString.prefix(8))")
         let resources = try Resources.locate()
-        let (system, setupAdmin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, adminUsername: "setup-admin")
+        let (system, setupAdmin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, adminUsername: "setup-admin",
+                                                                     clock: ServerClock.make())
         let actor = Actor.system("custos demo")
         // The set-up admin from `init` is disabled: the demo users below are the ones to use.
         try system.users.setDisabled(userID: setupAdmin.user.id, disabled: true, actor: actor)

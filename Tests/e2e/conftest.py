@@ -93,7 +93,7 @@ class Server:
     """`custos serve` on a free loopback port; `stop()` sends SIGTERM (then SIGKILL if it hangs)."""
 
     def __init__(self, custos_bin: Path, data: Path, log_dir: Path, command: str = "serve",
-                 extra_args: tuple = ()):
+                 extra_args: tuple = (), extra_env: dict | None = None):
         self.data = data
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -102,7 +102,7 @@ class Server:
         self.proc = subprocess.Popen(
             [str(custos_bin), command, "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port),
              *extra_args],
-            cwd=REPO, env=custos_env(), stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=REPO, env={**custos_env(), **(extra_env or {})}, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True)
         self._wait_healthy()
 

@@ -4,10 +4,10 @@ Separate sessions (two Chromium instances; the custodians take turns in the seco
 between): an auditor selects two messages on the search page and files a request; the first
 custodian approves with passphrase and a fresh TOTP code (the content stays closed); the requester
 tries to approve and is refused; the second custodian approves; the auditor reads both messages
-(watermark of viewer and time, no-store), and the audit log holds both views with the grant; a
-custodian revokes the grant, after which the content is refused and no key material for it is left
-in the database. (Expiry at the grant's end is driven by an injected clock in the Swift suite:
-Tests/CustosWebTests/DecryptionWebTests.swift; a real server's clock cannot be moved.)
+(watermark of viewer and time, no-store), and the audit log holds both views with the grant; then
+the server's clock is moved past the grant's end (a debug build reads an offset from the file named
+by CUSTOS_TEST_CLOCK_OFFSET_FILE), the content is refused and no key material for the grant is left
+in the database file or its WAL. (Revocation is covered in Tests/CustosWebTests/DecryptionTests.)
 
 Screenshots go to test-output/decryption-browser/. Skips only where Chromium, chromedriver or
 selenium are missing; everything stays on loopback.
@@ -33,10 +33,12 @@ SHOTS = OUTPUT / "decryption-browser"
 
 @pytest.fixture(scope="module")
 def demo(custos_bin, tmp_path_factory):
-    """`custos demo` once its sample is captured; yields (server, data dir, credentials)."""
+    """`custos demo` once its sample is captured; yields (server, data dir, credentials, clock offset file)."""
     base = tmp_path_factory.mktemp("decryption-demo")
-    data, creds_file = base / "data", base / "demo.json"
-    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)))
+    data, creds_file, offset = base / "data", base / "demo.json", base / "clock-offset"
+    offset.write_text("0")
+    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)),
+                    extra_env={"CUSTOS_TEST_CLOCK_OFFSET_FILE": str(offset)})
     try:
         deadline = time.monotonic() + CAPTURE_TIMEOUT
         report: dict = {}
@@ -50,7 +52,7 @@ def demo(custos_bin, tmp_path_factory):
                 pytest.fail(f"custos demo exited during capture:\n{server.log()}")
             time.sleep(0.5)
         assert report.get("messages") == DEMO_MESSAGES, f"demo corpus not captured: {report}\n{server.log()}"
-        yield server, data, json.loads(creds_file.read_text())
+        yield server, data, json.loads(creds_file.read_text()), offset
     finally:
         server.stop()
 
@@ -108,8 +110,8 @@ class Person(SearchFlow):
         self.wait_path("/login")
 
 
-def test_request_approvals_reading_and_revocation_in_separate_sessions(demo, two_browsers):
-    server, data, creds = demo
+def test_request_approvals_reading_and_expiry_in_separate_sessions(demo, two_browsers):
+    server, data, creds, clock_offset = demo
     shutil.rmtree(SHOTS, ignore_errors=True)
     SHOTS.mkdir(parents=True)
     base = f"http://127.0.0.1:{server.port}"
@@ -133,6 +135,7 @@ def test_request_approvals_reading_and_revocation_in_separate_sessions(demo, two
     assert a.el("#selected-count").text.strip() == "2"
     a.fill("#justification", "Suspected disclosure of trading positions <b>before</b> the Q3 filing.")
     a.fill("#reference", "MATTER-2026-014")
+    a.d.execute_script("document.getElementById('hours').value = '1';")
     a.click("#file-request")
     m = re.fullmatch(r"/requests/(\d+)", a.path())
     assert m, a.d.current_url
@@ -203,20 +206,26 @@ def test_request_approvals_reading_and_revocation_in_separate_sessions(demo, two
     assert [v[1] for v in views] == [f"message:{mid}" for mid in ids], views
     assert all(v[0] == auditor_creds["username"] and f'"grant":"request:{request_id}"' in v[2] for v in views), views
 
-    # 6. A custodian revokes the grant: the content is refused and its keys are gone.
-    c.go(request_path)
-    c.click("#revoke")
-    assert "revoked" in c.el("#request-status").text.lower()
+    # 6. The server's clock passes the grant's end (1 hour): content refused, keys gone from the disk.
+    clock_offset.write_text(str(3_700))
     a.go(f"/messages/{ids[0]}/content")
+    if a.path() == "/login":  # the session also outlived its 15 idle minutes
+        a.sign_in(auditor_creds["username"], auditor_creds["password"])
+        a.wait_path("/")
+        a.go(f"/messages/{ids[0]}/content")
     assert "403" in a.h1() or "Forbidden" in a.h1(), a.h1()
+    a.go(request_path)
+    assert "expired" in a.el("#request-status").text.lower()
     with open_db(data) as db:
         left = db.execute("SELECT (SELECT count(*) FROM grant_keys WHERE request_id = ?) + "
                           "(SELECT count(*) FROM request_partials WHERE request_id = ?)", (request_id, request_id)).fetchone()[0]
-    assert left == 0
+        expired = db.execute("SELECT count(*) FROM audit_events WHERE action = 'grant.expired' AND target = ?",
+                             (f"request:{request_id}",)).fetchone()[0]
+    assert left == 0 and expired == 1
     raw = (data / "custos.sqlite").read_bytes()
     wal = Path(str(data / "custos.sqlite") + "-wal")
     if wal.exists():
         raw += wal.read_bytes()
     for sealed in sealed_keys:
-        assert bytes(sealed[-32:]) not in raw, "a revoked grant's key is still in the database file or its WAL"
-    a.shot("refused-after-revocation")
+        assert bytes(sealed[-32:]) not in raw, "an expired grant's key is still in the database file or its WAL"
+    a.shot("refused-after-expiry")

@@ -70,9 +70,9 @@ extension DecryptionService {
         }
 
         let vault = self.vault
-        let sealedPartials: [SealedForMessage]
+        let computed: Computed
         do {
-            sealedPartials = try await work.run { try Self.partials(plan, passphrase: passphrase, requestID: id, vault: vault) }
+            computed = try await work.run { try Self.partials(plan, passphrase: passphrase, requestID: id, vault: vault) }
         } catch CryptoError.authenticationFailed {
             try recordFailure(id: id, subject: subject, reason: "wrong passphrase", actor: actor)
             throw DomainError.authenticationFailed("The custodian passphrase is not correct.")
@@ -93,14 +93,14 @@ extension DecryptionService {
                 try tx.uow.users.setTOTPLastCounter(userID: user.id, counter: counter)
             }
             try tx.uow.decryption.addDecision(requestID: id, custodianID: user.id, approved: true, at: now)
-            try tx.uow.decryption.addPartials(requestID: id, sealedPartials)
+            try tx.uow.decryption.addPartials(requestID: id, computed.sealed)
             try tx.uow.loginFailures.clear(subject: subject)
             let approvals = decisions.filter(\.approved).count + 1
             try tx.record(actor.draft(.requestApproved, target: "request:\(id)",
                                       details: ["approvals": "\(approvals)", "needed": "\(r.threshold)", "messages": "\(r.messageCount)"]))
             return approvals
         }
-        if approvals >= plan.threshold, let expiresAt = try await openGrant(id) {
+        if approvals >= plan.threshold, let expiresAt = try await openGrant(id, madeHere: computed.fresh) {
             return .granted(expiresAt: expiresAt)
         }
         return .recorded(approvals: approvals, needed: plan.threshold)
@@ -109,7 +109,9 @@ extension DecryptionService {
     /// With k approvals in: combines the partials of every message into its message key, seals the
     /// keys for the grant and deletes the partials. Returns the expiry, or nil if another approval
     /// opened the grant first.
-    func openGrant(_ id: Int64) async throws -> Int64? {
+    /// `madeHere`: the partials this approval just computed from its checked share (kept in memory), whose
+    /// proofs need no second check; every stored partial's proof is checked.
+    func openGrant(_ id: Int64, madeHere: [Int64: PartialDecryption] = [:]) async throws -> Int64? {
         struct Material: Sendable {
             var partials: [SealedForMessage]
             var scope: [ScopedEnvelopeKey]
@@ -128,20 +130,24 @@ extension DecryptionService {
         }
         guard let material else { return nil }
         let vault = self.vault
-        let sealedKeys = try await work.run { () -> [SealedForMessage] in
-            var byMessage: [Int64: [PartialDecryption]] = [:]
-            for sealed in material.partials { byMessage[sealed.messageID, default: []].append(try vault.openPartial(sealed, requestID: id)) }
-            var shares: [Int: [Int: Ristretto255.Point]] = [:]
-            for (epoch, c) in material.commitments { shares[epoch] = try c.publicShares() }
-            return try material.scope.map { m in
-                guard let commitments = material.commitments[m.epoch] else { throw DomainError.conflict("Key epoch \(m.epoch) is missing.") }
-                var key = try Envelope.messageKey(header: EnvelopeHeader(canonicalEncoding: m.header),
-                                                  ephemeralPublic: Ristretto255.Point(bytes: m.ephemeral),
-                                                  partials: byMessage[m.messageID] ?? [], commitments: commitments,
-                                                  publicShares: shares[m.epoch])
-                defer { Sodium.wipe(&key) }
-                return SealedForMessage(messageID: m.messageID, sealed: try vault.seal(messageKey: key, requestID: id, messageID: m.messageID))
+        var byMessage: [Int64: [SealedForMessage]] = [:]
+        for sealed in material.partials { byMessage[sealed.messageID, default: []].append(sealed) }
+        let partialsOf = byMessage
+        // Each message's key is independent of the others: combine in two halves on the two blocking queues.
+        let half = (material.scope.count + 1) / 2
+        let halves = [Array(material.scope.prefix(half)), Array(material.scope.dropFirst(half))]
+        let sealedKeys = try await withThrowingTaskGroup(of: (Int, [SealedForMessage]).self) { group in
+            for (index, part) in halves.enumerated() where !part.isEmpty {
+                group.addTask {
+                    (index, try await work.run {
+                        try Self.messageKeys(part, partials: partialsOf, madeHere: madeHere, commitments: material.commitments,
+                                             requestID: id, vault: vault)
+                    })
+                }
             }
+            var done: [Int: [SealedForMessage]] = [:]
+            for try await (index, keys) in group { done[index] = keys }
+            return (done[0] ?? []) + (done[1] ?? [])
         }
         let now = archive.clock.now()
         let expiresAt = now + Int64(material.hours) * 3_600
@@ -161,10 +167,37 @@ extension DecryptionService {
         return expiresAt
     }
 
+    /// For each message: its k partials (opened from their seals) combined into Z inside
+    /// `Envelope.messageKey`, which checks every partial's proof and returns only K, sealed for the grant.
+    static func messageKeys(_ scope: [ScopedEnvelopeKey], partials: [Int64: [SealedForMessage]], madeHere: [Int64: PartialDecryption],
+                            commitments: [Int: FeldmanCommitments], requestID id: Int64, vault: GrantVault) throws -> [SealedForMessage] {
+        var shares: [Int: [Int: Ristretto255.Point]] = [:]
+        for (epoch, c) in commitments { shares[epoch] = try c.publicShares() }
+        return try scope.map { m in
+            guard let c = commitments[m.epoch] else { throw DomainError.conflict("Key epoch \(m.epoch) is missing.") }
+            let own = madeHere[m.messageID]
+            var opened = try (partials[m.messageID] ?? []).filter { $0.shareIndex != own?.index }.map { try vault.openPartial($0, requestID: id) }
+            if let own { opened.insert(own, at: 0) }
+            var key = try Envelope.messageKey(header: EnvelopeHeader(canonicalEncoding: m.header),
+                                              ephemeralPublic: Ristretto255.Point(bytes: m.ephemeral),
+                                              partials: opened, commitments: c, publicShares: shares[m.epoch],
+                                              madeHere: own.map { [$0.index] } ?? [])
+            defer { Sodium.wipe(&key) }
+            return SealedForMessage(messageID: m.messageID, sealed: try vault.seal(messageKey: key, requestID: id, messageID: m.messageID))
+        }
+    }
+
     /// Unwraps the custodian key and opens each epoch's share inside CustodianKey.approve, which
     /// wipes it; only the sealed partials leave this function.
-    static func partials(_ plan: ApprovalPlan, passphrase: String, requestID: Int64, vault: GrantVault) throws -> [SealedForMessage] {
+    /// One approval's partials: sealed for storage, and as computed (for the grant, if this approval opens it).
+    struct Computed: Sendable {
+        var sealed: [SealedForMessage]
+        var fresh: [Int64: PartialDecryption]
+    }
+
+    static func partials(_ plan: ApprovalPlan, passphrase: String, requestID: Int64, vault: GrantVault) throws -> Computed {
         var out: [SealedForMessage] = []
+        var fresh: [Int64: PartialDecryption] = [:]
         for group in plan.groups {
             let points = try group.messages.map { try Ristretto255.Point(bytes: $0.ephemeral) }
             let partials = try CustodianKey.approve(passphrase: passphrase, wrappedKey: plan.wrappedKey, sealedShare: group.share,
@@ -172,9 +205,10 @@ extension DecryptionService {
             for (message, partial) in zip(group.messages, partials) {
                 out.append(SealedForMessage(messageID: message.messageID, shareIndex: partial.index,
                                             sealed: try vault.seal(partial: partial, requestID: requestID, messageID: message.messageID)))
+                fresh[message.messageID] = partial
             }
         }
-        return out
+        return Computed(sealed: out, fresh: fresh)
     }
 
     private func recordFailure(id: Int64, subject: [UInt8], reason: String, actor: Actor) throws {
