@@ -31,6 +31,7 @@ import Testing
             let keeper1 = w.f.custodians[0]
             let c1 = Browser(client)
             try await c1.signIn(keeper1.person.user.username, keeper1.person.password, totp: h.code(try #require(keeper1.person.totpSecret)))
+            #expect(try await c1.get("/").text.contains("1 decryption request is waiting for a decision."))
             let page = try await c1.get(location)
             #expect(page.status == .ok && page.text.contains("id=\"approve\""))
             #expect(page.text.contains("&lt;script&gt;Q3&lt;/script&gt;") && !page.text.contains("<script>Q3"))

@@ -4,6 +4,7 @@ import Hummingbird
 /// The overview after sign-in: what the active role is for and where to go from here.
 struct HomeController {
     let renderer: Renderer
+    let decryption: DecryptionService
 
     func addRoutes(to routes: SecureRouter) {
         routes.get(Paths.home, .signedIn) { request, context in
@@ -11,12 +12,22 @@ struct HomeController {
             let done = request.uri.queryParameters["done"].map(String.init)
             let notice = done.flatMap { ["password": "Your password was changed.", "totp": "Two-factor sign-in is set up."][$0] }
             let role = auth.session.activeRole
+            var waiting: String?
+            if role == .custodian {
+                let pending = try decryption.list(user: auth.user, role: role).filter { $0.status == .pending }.count
+                waiting = pending == 0 ? "No decryption request is waiting for a decision."
+                    : pending == 1 ? "1 decryption request is waiting for a decision." : "\(pending) decryption requests are waiting for a decision."
+            } else if role == .auditor {
+                let live = try decryption.list(user: auth.user, role: role).filter { $0.status == .granted }.count
+                waiting = live == 0 ? nil : live == 1 ? "You hold 1 live grant." : "You hold \(live) live grants."
+            }
             return renderer.page("home", HomeView(
                 chrome: ChromeBuilder.make("Overview", context: context, current: Paths.home, notice: notice),
                 roleTitle: role?.title ?? "No role", roleSummary: role.map(Self.summary) ?? "",
                 isAdmin: role == .admin, usersPath: Paths.adminUsers,
                 lastLogin: auth.user.lastLoginAt.map(TimeFormat.utc) ?? "—",
-                totpEnrolled: auth.user.totpEnrolled, totpPath: Paths.accountTOTP))
+                totpEnrolled: auth.user.totpEnrolled, totpPath: Paths.accountTOTP,
+                requests: waiting, requestsPath: Paths.requests))
         }
         routes.get(Paths.healthz, .anyone) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
@@ -44,4 +55,7 @@ struct HomeView: Sendable {
     var lastLogin: String
     var totpEnrolled: Bool
     var totpPath: String
+    /// Custodians: requests waiting for a decision; auditors: live grants.
+    var requests: String?
+    var requestsPath: String
 }
