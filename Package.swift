@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "CustosBench",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto",
+                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -3,14 +3,17 @@ import AsyncHTTPClient
 import CustosWeb
 import Foundation
 
-/// `custos-bench` (`make bench`): set up an archive, load the synthetic corpus through the ingest API,
-/// then measure the baselines and print every figure beside its baseline.
+/// `custos-bench` (`make bench`): set up an archive, load the synthetic corpus through the ingest API, search the
+/// loaded archive in-process and over HTTP, and print every figure beside its baseline.
 struct RunBenchmarks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmarks and print the results table.")
 
     @OptionGroup var corpusOptions: CorpusOptions
     @Option(help: "Concurrent upload connections.") var connections = 2
     @Option(help: "Messages to seal for real when measuring the client's sealing cost.") var sealSamples = 2_000
+    @Option(help: "Calls per search when timing searches in-process (default 1,000; 300 with --quick).") var searchSamples: Int?
+    @Option(help: "Seconds per round of HTTP load on the search page and on /hello (default 10; 3 with --quick).") var loadSeconds: Int?
+    @Option(help: "Connections of the HTTP load on the search page and on /hello.") var loadConnections = 10
 
     func run() async throws {
         let count = try corpusOptions.messageCount(default: 1_000_000)
@@ -28,6 +31,9 @@ struct RunBenchmarks: AsyncParsableCommand {
                                           migrations: resources.migrations, batchSize: corpusOptions.batch)
         var upload = HTTPIngest.Result()
         let memory: (resident: Int, peak: Int)
+        let system: CustosSystem
+        let search: SearchBench.Result
+        let samples = searchSamples ?? (corpusOptions.quick ? 300 : 1_000)
         do {
             // In tenths: upload (timed), then the baseline copies what was stored (its inserts timed), so the
             // two databases grow in step and a slow stretch of a shared machine lands on both columns.
@@ -43,7 +49,11 @@ struct RunBenchmarks: AsyncParsableCommand {
             }
             memory = bench.server.memory()
             if !corpusOptions.keep { try? FileManager.default.removeItem(atPath: bench.spool.directory) }
-            // Issue 4's search stages go here: the archive holds the whole corpus and the server is still up.
+            // Issue 4's search stages: the archive holds the whole corpus and the server is still up.
+            system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources)
+            search = try await SearchBench.run(bench: bench, system: system, workdir: workdir, samples: max(20, samples),
+                                               connections: loadConnections, loadSeconds: loadSeconds ?? (corpusOptions.quick ? 3 : 10),
+                                               rounds: 2)
             await bench.server.stop()
         } catch {
             await bench.server.stop()
@@ -51,13 +61,14 @@ struct RunBenchmarks: AsyncParsableCommand {
         }
 
         progress("Verifying the archive …")
-        let system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources)
-        let checks = try ArchiveChecks.run(system: system, expected: count)
+        var checks = try ArchiveChecks.run(system: system, expected: count)
+        checks.merge(search.latency.checks)
         progress("Sealing \(sealSamples) messages for real …")
         let seal = try SealCost.measure(corpus: bench.corpus, publicKey: bench.setup.publicKey, samples: sealSamples)
 
         IngestReport.add(to: &table, count: count, upload: upload, baseline: baseline.result, memory: memory, seal: seal,
                          spool: bench.spool, connections: connections)
+        SearchReport.add(to: &table, search, samples: max(20, samples))
         table.note("Machine load (1-minute average) before the run: \(loadBefore); after it: \(Measure.loadAverage()) "
                    + "(other work on these cores lowers both columns, not always equally).")
         for line in checks.lines { table.note(line) }

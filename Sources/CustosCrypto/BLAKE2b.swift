@@ -4,9 +4,27 @@ import CSodium
 public enum BLAKE2b {
     /// One-shot hash of `data`; `key` (16...64 bytes) makes it a MAC / PRF.
     public static func hash(_ data: [UInt8], key: [UInt8]? = nil, outputLength: Int = 32) -> [UInt8] {
-        let hasher = Hasher(key: key, outputLength: outputLength)
-        hasher.update(data)
-        return hasher.finalize()
+        data.withUnsafeBufferPointer { oneShot(UnsafeRawBufferPointer($0), key: key ?? [], outputLength: outputLength) }
+    }
+
+    /// One-shot hash of a string's UTF-8 bytes, read in place (no copy into an array).
+    public static func hash(utf8 string: String, key: [UInt8]? = nil, outputLength: Int = 32) -> [UInt8] {
+        var string = string
+        return string.withUTF8 { oneShot(UnsafeRawBufferPointer($0), key: key ?? [], outputLength: outputLength) }
+    }
+
+    /// `crypto_generichash` in one call: no streaming state to allocate, align and wipe. Same digest as `Hasher`.
+    private static func oneShot(_ data: UnsafeRawBufferPointer, key: [UInt8], outputLength: Int) -> [UInt8] {
+        Sodium.ensureInitialized()
+        precondition(outputLength >= 16 && outputLength <= 64, "BLAKE2b output length out of range")
+        precondition(key.isEmpty || (key.count >= 16 && key.count <= 64), "BLAKE2b key length out of range")
+        return [UInt8](unsafeUninitializedCapacity: outputLength) { out, initialized in
+            key.withUnsafeBufferPointer { k in
+                _ = crypto_generichash(out.baseAddress!, outputLength, data.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                       UInt64(data.count), k.isEmpty ? nil : k.baseAddress, key.count)
+            }
+            initialized = outputLength
+        }
     }
 
     /// Streaming BLAKE2b for inputs assembled from several parts.

@@ -27,7 +27,7 @@ public struct BlindIndex: Sendable {
     /// The 32-byte token for an already-normalized value (normalization is the caller's job:
     /// the same rules must apply at indexing and at search time).
     public func token(_ field: Field, _ normalizedValue: String) -> [UInt8] {
-        BLAKE2b.hash(Array(normalizedValue.utf8), key: key(for: field), outputLength: 32)
+        BLAKE2b.hash(utf8: normalizedValue, key: key(for: field), outputLength: 32)
     }
 
     private func key(for field: Field) -> [UInt8] {

@@ -53,15 +53,46 @@ public enum XChaCha20Poly1305 {
     }
 
     /// Encrypts under a fresh random nonce and returns `nonce ‖ ciphertext ‖ tag`.
+    /// Written into one buffer: the nonce is drawn into its first 24 bytes and the ciphertext goes after it.
     public static func sealCombined(_ plaintext: [UInt8], key: [UInt8], additionalData: [UInt8] = []) throws -> [UInt8] {
-        let nonce = Sodium.randomBytes(nonceLength)
-        return try nonce + seal(plaintext, key: key, nonce: nonce, additionalData: additionalData)
+        Sodium.ensureInitialized()
+        guard key.count == keyLength else { throw CryptoError.invalidKey("XChaCha20-Poly1305 key must be 32 bytes") }
+        var out = [UInt8](repeating: 0, count: nonceLength + plaintext.count + tagLength)
+        var outLen: UInt64 = 0
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            randombytes_buf(o.baseAddress!, nonceLength)
+            return plaintext.withUnsafeBufferPointer { p in
+                additionalData.withUnsafeBufferPointer { ad in
+                    crypto_aead_xchacha20poly1305_ietf_encrypt(
+                        o.baseAddress! + nonceLength, &outLen, p.baseAddress, UInt64(plaintext.count),
+                        ad.baseAddress, UInt64(additionalData.count), nil, o.baseAddress!, key)
+                }
+            }
+        }
+        guard rc == 0 else { throw CryptoError.operationFailed("encryption failed") }
+        return out
     }
 
-    /// Opens the output of `sealCombined`.
+    /// Opens the output of `sealCombined`, reading nonce and ciphertext in place.
     public static func openCombined(_ combined: [UInt8], key: [UInt8], additionalData: [UInt8] = []) throws -> [UInt8] {
+        Sodium.ensureInitialized()
         guard combined.count >= nonceLength + tagLength else { throw CryptoError.authenticationFailed }
-        let nonce = Array(combined[..<nonceLength])
-        return try open(Array(combined[nonceLength...]), key: key, nonce: nonce, additionalData: additionalData)
+        guard key.count == keyLength else { throw CryptoError.invalidKey("XChaCha20-Poly1305 key must be 32 bytes") }
+        let cipherLength = combined.count - nonceLength
+        // One spare byte keeps the buffer non-empty for an empty plaintext.
+        var out = [UInt8](repeating: 0, count: cipherLength - tagLength + 1)
+        var outLen: UInt64 = 0
+        let rc = out.withUnsafeMutableBufferPointer { o in
+            combined.withUnsafeBufferPointer { c in
+                additionalData.withUnsafeBufferPointer { ad in
+                    crypto_aead_xchacha20poly1305_ietf_decrypt(
+                        o.baseAddress!, &outLen, nil, c.baseAddress! + nonceLength, UInt64(cipherLength),
+                        ad.baseAddress, UInt64(additionalData.count), c.baseAddress!, key)
+                }
+            }
+        }
+        guard rc == 0 else { throw CryptoError.authenticationFailed }
+        out.removeLast(out.count - Int(outLen))
+        return out
     }
 }

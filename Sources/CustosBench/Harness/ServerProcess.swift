@@ -20,9 +20,14 @@ struct ServerProcess: Sendable {
 
     /// Starts the server on a free port of 127.0.0.1 for `dataDirectory`.
     static func launch(dataDirectory: String, logPath: String) throws -> ServerProcess {
+        try launch(["serve", "--data", dataDirectory], logPath: logPath)
+    }
+
+    /// Starts this executable's `subcommand` (`serve …` or `hello`) on a free port of 127.0.0.1.
+    static func launch(_ subcommand: [String], logPath: String) throws -> ServerProcess {
         let port = try freePort()
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let arguments = [executable, "serve", "--data", dataDirectory, "--port", String(port), "--parent", String(getpid())]
+        let arguments = [executable] + subcommand + ["--port", String(port), "--parent", String(getpid())]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -36,15 +41,15 @@ struct ServerProcess: Sendable {
         return ServerProcess(pid: pid, port: port, logPath: logPath)
     }
 
-    /// Waits until the ingest API answers (the archive key is served), or fails with the server's log.
-    func waitUntilReady(http: HTTPClient, timeout: Duration = .seconds(60)) async throws {
+    /// Waits until `path` answers 200 (by default the ingest API's archive key), or fails with the server's log.
+    func waitUntilReady(http: HTTPClient, path: String = "/api/v1/archive-key", timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 throw BenchError("the server exited during start-up; its log (\(logPath)):\n\(logTail())")
             }
-            if let response = try? await http.execute(HTTPClientRequest(url: url + "/api/v1/archive-key"), timeout: .seconds(2)),
+            if let response = try? await http.execute(HTTPClientRequest(url: url + path), timeout: .seconds(2)),
                response.status.code == 200 {
                 return
             }

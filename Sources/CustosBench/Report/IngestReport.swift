@@ -21,7 +21,14 @@ struct ArchiveChecks {
         return checks
     }
 
-    private mutating func add(_ passed: Bool, _ line: String) {
+    /// Adds another stage's checks after these.
+    mutating func merge(_ other: ArchiveChecks) {
+        ok = ok && other.ok
+        lines += other.lines
+    }
+
+    /// Records one check and its outcome.
+    mutating func add(_ passed: Bool, _ line: String) {
         ok = ok && passed
         lines.append((passed ? "check ok:     " : "check FAILED: ") + line)
     }

@@ -14,7 +14,28 @@ public struct MetadataIndexer: Sendable {
 
     /// The canonical form of an address: trimmed and lower-cased.
     public static func normalize(_ address: String) -> String {
-        address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        asciiNormalized(address) ?? address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// `normalize` for an all-ASCII address, done on its UTF-8 bytes: trims U+0009…U+000D and U+0020 (the ASCII
+    /// members of `whitespacesAndNewlines`) and lower-cases A–Z (all `lowercased()` changes in ASCII); returns the
+    /// string itself when nothing changes. Nil for any other input, which takes the Foundation path.
+    static func asciiNormalized(_ address: String) -> String? {
+        var copy = address
+        return copy.withUTF8 { bytes -> String? in
+            var lower = 0
+            var upper = bytes.count
+            var needsLowering = false
+            for b in bytes {
+                if b >= 0x80 { return nil }
+                if b >= 0x41 && b <= 0x5A { needsLowering = true }
+            }
+            let isSpace = { (b: UInt8) in b == 0x20 || (b >= 0x09 && b <= 0x0D) }
+            while lower < upper && isSpace(bytes[lower]) { lower += 1 }
+            while upper > lower && isSpace(bytes[upper - 1]) { upper -= 1 }
+            if lower == 0 && upper == bytes.count && !needsLowering { return address }
+            return String(decoding: bytes[lower..<upper].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        }
     }
 
     /// The domain of an email-style address, if it has one.
@@ -33,12 +54,25 @@ public struct MetadataIndexer: Sendable {
 
     /// Seals a display value; `purpose` binds it to its column so values cannot be moved between columns.
     public func seal(_ value: String, purpose: String) throws -> [UInt8] {
-        try XChaCha20Poly1305.sealCombined(Array(value.utf8), key: metadataKey, additionalData: Array("custos/display/\(purpose)".utf8))
+        try XChaCha20Poly1305.sealCombined(Array(value.utf8), key: metadataKey, additionalData: Self.additionalData(purpose))
     }
 
     /// Opens a display value.
     public func open(_ sealed: [UInt8], purpose: String) throws -> String {
-        let bytes = try XChaCha20Poly1305.openCombined(sealed, key: metadataKey, additionalData: Array("custos/display/\(purpose)".utf8))
+        let bytes = try XChaCha20Poly1305.openCombined(sealed, key: metadataKey, additionalData: Self.additionalData(purpose))
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The associated data binding a display value to its purpose, `custos/display/<purpose>`; the two purposes
+    /// used for every message (participant, conversation) are built once.
+    static func additionalData(_ purpose: String) -> [UInt8] {
+        switch purpose {
+        case "participant": participantAD
+        case "conversation": conversationAD
+        default: Array(("custos/display/" + purpose).utf8)
+        }
+    }
+
+    private static let participantAD = Array("custos/display/participant".utf8)
+    private static let conversationAD = Array("custos/display/conversation".utf8)
 }

@@ -1,4 +1,5 @@
 import CustosCrypto
+import Foundation
 import Synchronization
 
 /// Appends chained entries and signed checkpoints. Used only inside a write transaction, so an
@@ -57,17 +58,64 @@ public struct AuditLog: Sendable {
 
 /// The latest signed head, kept in a file beside the database. Rows cut from the end of the log
 /// leave the database shorter than this file says, which `custos verify` reports as truncation.
+///
+/// Replacing the file costs milliseconds on ext4 (rename over a file flushes the new one's data), far more
+/// than the audited action: with one write per commit under a lock, concurrent searches queued behind the disk.
+/// So a caller writes its head itself only when no write is in progress (a command-line run, an idle server:
+/// its head is on disk when `advance` returns); otherwise it leaves the head to the writer in progress, and a
+/// background writer keeps replacing the file with the newest head until none is waiting. The file then trails
+/// the log by at most the commits of one write, as it may after a crash anyway.
 public final class AuditHeadAnchor: Sendable {
+    private struct State {
+        /// The newest head taken: written, being written or waiting.
+        var newest: Int64 = 0
+        var pending: AuditCheckpoint?
+        var writing = false
+    }
+
     private let path: String
-    private let written = Mutex<Int64>(0)
+    private let state = Mutex(State())
+    private let background = DispatchQueue(label: "custos.audit-head")
 
     public init(path: String) { self.path = path }
 
-    /// Writes `checkpoint` unless a later one is already there (commits can finish out of order).
+    /// Records `checkpoint` as the head unless a later one is already there (commits can finish out of order).
     public func advance(to checkpoint: AuditCheckpoint) {
-        written.withLock { current in
-            guard checkpoint.seq > current else { return }
-            if (try? AuditHeadFile.write(checkpoint, to: path)) != nil { current = checkpoint.seq }
+        let writeNow = state.withLock { s -> Bool in
+            guard checkpoint.seq > s.newest else { return false }
+            s.newest = checkpoint.seq
+            if s.writing {
+                s.pending = checkpoint
+                return false
+            }
+            s.writing = true
+            return true
         }
+        guard writeNow else { return }
+        write(checkpoint)
+        let more = state.withLock { s -> Bool in
+            if s.pending == nil { s.writing = false }
+            return s.pending != nil
+        }
+        if more { background.async { self.drain() } }
+    }
+
+    /// Writes the newest waiting head until none is left, then lets callers write again.
+    private func drain() {
+        while let next = state.withLock({ s -> AuditCheckpoint? in
+            guard let p = s.pending else {
+                s.writing = false
+                return nil
+            }
+            s.pending = nil
+            return p
+        }) {
+            write(next)
+        }
+    }
+
+    /// A failed write leaves the older head in place; the next commit's head replaces it.
+    private func write(_ checkpoint: AuditCheckpoint) {
+        _ = try? AuditHeadFile.write(checkpoint, to: path)
     }
 }

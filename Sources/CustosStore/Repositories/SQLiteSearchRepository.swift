@@ -49,11 +49,11 @@ struct SQLiteSearchRepository: SearchRepository {
             params.append(platform)
         }
         if let f = c.from {
-            conditions.append("\(time) >= ?")
+            conditions.append(time + " >= ?")
             params.append(f)
         }
         if let u = c.until {
-            conditions.append("\(time) < ?")
+            conditions.append(time + " < ?")
             params.append(u)
         }
         if let a = c.attachments { conditions.append(a ? "m.attachment_count > 0" : "m.attachment_count = 0") }
@@ -62,11 +62,11 @@ struct SQLiteSearchRepository: SearchRepository {
             params.append(r)
         }
         if cursor, let k = c.cursor {
-            conditions.append("(\(time) < ? OR (\(time) = ? AND \(idColumn) < ?))")
+            conditions.append("(" + time + " < ? OR (" + time + " = ? AND " + idColumn + " < ?))")
             params += [k.sentAt, k.sentAt, k.id]
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return ("FROM \(from)\(whereClause)", "\(time) DESC, \(idColumn) DESC", params)
+        return ("FROM " + from + whereClause, time + " DESC, " + idColumn + " DESC", params)
     }
 
     func search(_ c: SearchCriteria, limit: Int) throws -> [IndexedMessage] {
@@ -106,29 +106,37 @@ struct SQLiteSearchRepository: SearchRepository {
         return (platforms, months)
     }
 
+    /// Participants of up to `participantChunk` messages per statement, so a results page costs one query
+    /// instead of one per row. Short chunks repeat their last id: one statement text, one cached statement.
     func participants(of ids: [Int64]) throws -> [IndexedParticipant] {
-        var out: [IndexedParticipant] = []
-        for id in ids {
-            for r in try db.query("SELECT part, display FROM message_participants WHERE message_id = ? ORDER BY CASE part WHEN 'from' THEN 0 WHEN 'to' THEN 1 WHEN 'cc' THEN 2 WHEN 'bcc' THEN 3 ELSE 4 END, token", id) {
-                out.append(IndexedParticipant(messageID: id, part: try r.text(0), display: try r.blob(1)))
+        var byMessage: [Int64: [IndexedParticipant]] = [:]
+        for start in stride(from: 0, to: ids.count, by: Self.participantChunk) {
+            let chunk = ids[start..<min(start + Self.participantChunk, ids.count)]
+            let padded: [any SQLiteBindable] = Array(chunk) + Array(repeating: chunk.last ?? 0, count: Self.participantChunk - chunk.count)
+            for r in try db.query(Self.participantsSQL, parameters: padded) {
+                byMessage[try r.int(0), default: []].append(IndexedParticipant(messageID: try r.int(0), part: try r.text(1), display: try r.blob(2)))
             }
         }
-        return out
+        // In the order asked for; an id asked for twice is answered twice, as one query per id did.
+        return ids.flatMap { byMessage[$0] ?? [] }
     }
+
+    static let participantChunk = 64
+    static let participantsSQL = "SELECT message_id, part, display FROM message_participants WHERE message_id IN ("
+        + Array(repeating: "?", count: participantChunk).joined(separator: ", ")
+        + ") ORDER BY message_id, CASE part WHEN 'from' THEN 0 WHEN 'to' THEN 1 WHEN 'cc' THEN 2 WHEN 'bcc' THEN 3 ELSE 4 END, token"
 
     func message(id: Int64) throws -> IndexedMessage? {
         try db.queryOne("SELECT " + Self.columns + " FROM messages m WHERE m.id = ?", id).map(message(from:))
     }
 
     func neighbours(conversation: [UInt8], sentAt: Int64, id: Int64, before: Int, after: Int) throws -> [IndexedMessage] {
-        let older = try db.query("""
-            SELECT \(Self.columns) FROM messages m WHERE m.conversation = ? AND (m.sent_at < ? OR (m.sent_at = ? AND m.id <= ?))
-            ORDER BY m.sent_at DESC, m.id DESC LIMIT ?
-            """, conversation, sentAt, sentAt, id, before + 1).map(message(from:))
-        let newer = try db.query("""
-            SELECT \(Self.columns) FROM messages m WHERE m.conversation = ? AND (m.sent_at > ? OR (m.sent_at = ? AND m.id > ?))
-            ORDER BY m.sent_at, m.id LIMIT ?
-            """, conversation, sentAt, sentAt, id, after).map(message(from:))
+        let older = try db.query("SELECT " + Self.columns + " FROM messages m WHERE m.conversation = ? "
+            + "AND (m.sent_at < ? OR (m.sent_at = ? AND m.id <= ?)) ORDER BY m.sent_at DESC, m.id DESC LIMIT ?",
+            conversation, sentAt, sentAt, id, before + 1).map(message(from:))
+        let newer = try db.query("SELECT " + Self.columns + " FROM messages m WHERE m.conversation = ? "
+            + "AND (m.sent_at > ? OR (m.sent_at = ? AND m.id > ?)) ORDER BY m.sent_at, m.id LIMIT ?",
+            conversation, sentAt, sentAt, id, after).map(message(from:))
         return older.reversed() + newer
     }
 

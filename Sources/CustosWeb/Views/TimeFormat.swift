@@ -1,12 +1,18 @@
-import Foundation
+import CustosCore
 
 /// Formats unix seconds for pages, always in UTC so every reader sees the same time.
 enum TimeFormat {
+    /// `yyyy-MM-dd HH:mm UTC`, computed from the civil date: a results page formats dozens of times, and a
+    /// `DateFormatter` built per call (ICU set-up) cost more than the search itself.
     static func utc(_ seconds: Int64) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return f.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let rest = seconds - days * 86_400
+        let (y, m, d) = ISO8601.civil(days)
+        return pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + " " + pad(rest / 3_600, 2) + ":" + pad(rest % 3_600 / 60, 2) + " UTC"
+    }
+
+    private static func pad(_ n: Int64, _ width: Int) -> String {
+        let digits = String(n.magnitude)
+        return (n < 0 ? "-" : "") + String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 }

@@ -1,0 +1,84 @@
+import CustosCore
+
+/// The SQL that `SQLiteSearchRepository` issues for the benchmark's filters (participant with or without a
+/// part, domain, platform, date range, keyset cursor), written out from the same constant fragments with the
+/// same bound values, so the baseline runs the same statements directly. The benchmark checks that both
+/// return the same rows, so a change to the repository that this copy misses shows up as a failed check.
+struct RepositorySQL {
+    /// FROM … WHERE … for the criteria.
+    let from: String
+    /// The bound values of `from`, in order.
+    let values: [RawSQLite.Value]
+
+    static let columns = """
+        m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size, \
+        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash
+        """
+
+    init(_ c: SearchCriteria, cursor: Bool) throws {
+        var conditions: [String] = []
+        var values: [RawSQLite.Value] = []
+        var time = "m.sent_at"
+        var idColumn = "m.id"
+        var from = "messages m"
+        if let token = c.participantToken {
+            (from, time, idColumn) = ("message_participants d JOIN messages m ON m.id = d.message_id", "d.sent_at", "d.message_id")
+            conditions.append("d.token = ?")
+            values.append(.blob(token))
+            if let part = c.part {
+                conditions.append("d.part = ?")
+                values.append(.text(part))
+            }
+            guard c.domainToken == nil else { throw BenchError("the benchmark does not search participant and domain together") }
+        } else if let domain = c.domainToken {
+            (from, time, idColumn) = ("message_participants d JOIN messages m ON m.id = d.message_id", "d.sent_at", "d.message_id")
+            conditions.append("d.domain_token = ?")
+            values.append(.blob(domain))
+        }
+        guard c.conversationToken == nil, c.attachments == nil, c.retentionClass == nil else {
+            throw BenchError("the benchmark's copy of the repository SQL covers participant, domain, platform, dates and cursor only")
+        }
+        if let platform = c.platform {
+            conditions.append("m.platform = ?")
+            values.append(.text(platform))
+        }
+        if let f = c.from {
+            conditions.append(time + " >= ?")
+            values.append(.integer(f))
+        }
+        if let u = c.until {
+            conditions.append(time + " < ?")
+            values.append(.integer(u))
+        }
+        if cursor, let k = c.cursor {
+            conditions.append("(" + time + " < ? OR (" + time + " = ? AND " + idColumn + " < ?))")
+            values += [.integer(k.sentAt), .integer(k.sentAt), .integer(k.id)]
+        }
+        self.from = "FROM " + from + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+        self.values = values
+    }
+
+    /// The page query of a participant or domain search: distinct (time, id) pairs in index order, then the rows.
+    var page: String {
+        "SELECT " + Self.columns + " FROM (SELECT DISTINCT d.sent_at AS st, d.message_id AS mid " + from
+            + " ORDER BY st DESC, mid DESC LIMIT ?) k JOIN messages m ON m.id = k.mid ORDER BY k.st DESC, k.mid DESC"
+    }
+
+    /// The total of a participant or domain search.
+    var count: String { "SELECT count(DISTINCT m.id) " + from }
+
+    /// Counts by platform and by month of the matching messages.
+    var facets: [String] {
+        let inner = "SELECT DISTINCT m.id AS id, m.platform AS platform, m.sent_at AS sent_at " + from
+        return ["SELECT platform, count(*) FROM (" + inner + ") GROUP BY platform ORDER BY 2 DESC",
+                "SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (" + inner + ") GROUP BY 1 ORDER BY 1"]
+    }
+
+    /// The whole-archive facets, from the aggregates kept at ingest.
+    static let archiveFacets = ["SELECT platform, sum(count) FROM message_counts GROUP BY platform ORDER BY 2 DESC",
+                                "SELECT month, sum(count) FROM message_counts GROUP BY month ORDER BY month"]
+
+    /// The same counts by scanning every message: what the aggregates save.
+    static let scanFacets = ["SELECT platform, count(*) FROM messages GROUP BY platform ORDER BY 2 DESC",
+                             "SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM messages GROUP BY 1 ORDER BY 1"]
+}

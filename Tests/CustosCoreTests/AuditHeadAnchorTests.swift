@@ -1,0 +1,55 @@
+import CustosCore
+import Foundation
+import Testing
+
+/// The signed head file: a lone caller finds its head on disk when `advance` returns, concurrent callers leave the
+/// file at the newest head once the writes settle, and a head never moves backwards.
+@Suite struct AuditHeadAnchorTests {
+    private func scratch() throws -> String {
+        let dir = NSTemporaryDirectory() + "custos-head-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    private func head(_ seq: Int64) -> AuditCheckpoint {
+        AuditCheckpoint(seq: seq, at: 1_700_000_000 + seq, hash: [UInt8](repeating: UInt8(seq % 251), count: 32),
+                        signature: [UInt8](repeating: 1, count: 64))
+    }
+
+    @Test func aLoneCallerWritesBeforeReturningAndNeverGoesBack() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + AuditHeadFile.fileName
+        let anchor = AuditHeadAnchor(path: path)
+        anchor.advance(to: head(5))
+        #expect(try AuditHeadFile.read(from: path) == head(5))
+        anchor.advance(to: head(9))
+        anchor.advance(to: head(7))
+        #expect(try AuditHeadFile.read(from: path) == head(9))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == [AuditHeadFile.fileName])
+    }
+
+    @Test func concurrentCallersLeaveTheNewestHead() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + AuditHeadFile.fileName
+        let anchor = AuditHeadAnchor(path: path)
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    for i in 0..<50 { anchor.advance(to: head(Int64(i * 8 + t + 1))) }
+                }
+            }
+        }
+        // The last heads may still be with the background writer.
+        var found: AuditCheckpoint?
+        for _ in 0..<200 {
+            found = try AuditHeadFile.read(from: path)
+            if found?.seq == 400 { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(found == head(400))
+    }
+}

@@ -1,0 +1,74 @@
+@testable import CustosCore
+@testable import CustosWeb
+import Foundation
+import Mustache
+import Testing
+
+/// The pages' view models answer Mustache by name (a switch, not reflection) and format times by arithmetic
+/// (not a DateFormatter per call); both must give exactly what reflection and Foundation give.
+@Suite struct ViewModelTests {
+    static let hit = SearchService.Hit(id: 42, sentAt: 1_700_000_000, platform: "email", conversation: "thread <a>", conversationKey: "ab",
+                                       size: 2_048, attachmentCount: 1, mediaTypes: "application/pdf,image/png", senders: ["Ada <ada@x>"],
+                                       recipients: ["to: Bob <bob@y>"])
+
+    static let chrome = Chrome(title: "Search", csrf: "token", signedIn: true, username: "ada", displayName: "Ada", activeRole: "auditor",
+                               otherRoles: [Chrome.RoleOption(value: "legal", title: "Legal")], canSwitchRole: true,
+                               nav: [Chrome.NavItem(href: "/search", label: "Search", current: true)], notice: nil, error: "bad date")
+
+    /// Every stored property, looked up by name, equals what `Mirror` finds; unknown names give nil.
+    private func expectMatchesMirror(_ value: some MustacheParent, _ type: String) {
+        var labels = 0
+        for child in Mirror(reflecting: value).children {
+            guard let label = child.label else { continue }
+            labels += 1
+            let reflected = Mirror(reflecting: child.value)
+            let expected: Any? = reflected.displayStyle == .optional ? reflected.children.first?.value : child.value
+            #expect(String(describing: value.child(named: label)) == String(describing: expected), "\(type).\(label)")
+        }
+        #expect(labels > 0)
+        #expect(value.child(named: "noSuchProperty") == nil)
+    }
+
+    @Test func childrenByNameMatchReflection() {
+        var q = SearchQuery()
+        q.participant = "ada@example.com"
+        q.cursor = SearchCursor(sentAt: 1, id: 2)
+        let form = SearchFormView(q, platforms: ["email", "slack"])
+        let row = HitRow(Self.hit, current: true)
+        let search = SearchView(chrome: Self.chrome, form: form, ran: true, total: 7, hits: [row], nextPath: "/search?cursor=1.2",
+                                firstPagePath: nil, platformFacets: [FacetRow(label: "email", count: 7)],
+                                monthFacets: [FacetRow(label: "2023-11", count: 7)], hidden: [HiddenField(name: "participant", value: "ada")],
+                                canSave: true, hasHits: true, archiveTotal: 9,
+                                saved: [SavedRow(name: "mine", filters: "participant: ada", path: "/search?x", deleteAction: "/d")],
+                                exportLimit: "10,000")
+        let message = MessageView(chrome: Self.chrome, message: row, direction: "inbound", capturedAt: "2023-11-14 22:13 UTC",
+                                  retentionClass: "default", epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
+                                  neighbours: [row], conversationPath: "/conversations/ab")
+        let conversation = ConversationView(chrome: Self.chrome, title: "thread", total: 1, hits: [row], olderPath: nil)
+        expectMatchesMirror(Self.chrome, "Chrome")
+        expectMatchesMirror(Self.chrome.otherRoles[0], "RoleOption")
+        expectMatchesMirror(Self.chrome.nav[0], "NavItem")
+        expectMatchesMirror(row, "HitRow")
+        expectMatchesMirror(search.platformFacets[0], "FacetRow")
+        expectMatchesMirror(search.hidden[0], "HiddenField")
+        expectMatchesMirror(search.saved[0], "SavedRow")
+        expectMatchesMirror(message.participants[0], "PartRow")
+        expectMatchesMirror(form.parts[0], "OptionRow")
+        expectMatchesMirror(form, "SearchFormView")
+        expectMatchesMirror(search, "SearchView")
+        expectMatchesMirror(message, "MessageView")
+        expectMatchesMirror(conversation, "ConversationView")
+    }
+
+    @Test func utcTimesMatchFoundation() {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
+        var rng = SystemRandomNumberGenerator()
+        let fixed: [Int64] = [0, 59, 60, 3_599, 86_399, 86_400, 951_782_400, 1_709_164_800, 1_735_689_599, 4_102_444_800, -1, -86_401]
+        for t in fixed + (0..<5_000).map({ _ in Int64.random(in: -2_208_988_800...7_258_118_400, using: &rng) }) {
+            #expect(TimeFormat.utc(t) == f.string(from: Date(timeIntervalSince1970: TimeInterval(t))), "\(t)")
+        }
+    }
+}
