@@ -69,6 +69,8 @@ struct RunBenchmarks: AsyncParsableCommand {
         IngestReport.add(to: &table, count: count, upload: upload, baseline: baseline.result, memory: memory, seal: seal,
                          spool: bench.spool, connections: connections)
         SearchReport.add(to: &table, search, samples: max(20, samples))
+        progress("Approving a 1,000-message decryption request (issue 5) …")
+        try await ApprovalBench.measure(messages: 1_000, dataDirectory: (workdir as NSString).appendingPathComponent("approval"), into: &table)
         table.note("Machine load (1-minute average) before the run: \(loadBefore); after it: \(Measure.loadAverage()) "
                    + "(other work on these cores lowers both columns, not always equally).")
         for line in checks.lines { table.note(line) }

@@ -40,11 +40,14 @@ import Testing
                                 monthFacets: [FacetRow(label: "2023-11", count: 7)], hidden: [HiddenField(name: "participant", value: "ada")],
                                 canSave: true, hasHits: true, archiveTotal: 9,
                                 saved: [SavedRow(name: "mine", filters: "participant: ada", path: "/search?x", deleteAction: "/d")],
-                                exportLimit: "10,000")
+                                exportLimit: "10,000", canRequest: true, requestAllPath: "/requests/new?participant=ada", requestLimit: 1_000)
         let message = MessageView(chrome: Self.chrome, message: row, direction: "inbound", capturedAt: "2023-11-14 22:13 UTC",
                                   retentionClass: "default", epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
-                                  neighbours: [row], conversationPath: "/conversations/ab")
-        let conversation = ConversationView(chrome: Self.chrome, title: "thread", total: 1, hits: [row], olderPath: nil)
+                                  neighbours: [row], conversationPath: "/conversations/ab", canRequest: true,
+                                  requestPath: "/requests/new?message_id=42", requestConversationPath: "/requests/new?conversation=ab",
+                                  contentPath: "/messages/42/content")
+        let conversation = ConversationView(chrome: Self.chrome, title: "thread", total: 1, hits: [row], olderPath: nil, canRequest: false,
+                                            requestPath: "/requests/new?conversation=ab")
         expectMatchesMirror(Self.chrome, "Chrome")
         expectMatchesMirror(Self.chrome.otherRoles[0], "RoleOption")
         expectMatchesMirror(Self.chrome.nav[0], "NavItem")

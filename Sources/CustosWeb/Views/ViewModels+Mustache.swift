@@ -151,6 +151,9 @@ extension SearchView: MustacheParent {
         case "archiveTotal": archiveTotal
         case "saved": saved
         case "exportLimit": exportLimit
+        case "canRequest": canRequest
+        case "requestAllPath": requestAllPath
+        case "requestLimit": requestLimit
         default: nil
         }
     }
@@ -169,6 +172,10 @@ extension MessageView: MustacheParent {
         case "participants": participants
         case "neighbours": neighbours
         case "conversationPath": conversationPath
+        case "canRequest": canRequest
+        case "requestPath": requestPath
+        case "requestConversationPath": requestConversationPath
+        case "contentPath": contentPath
         default: nil
         }
     }
@@ -182,6 +189,8 @@ extension ConversationView: MustacheParent {
         case "total": total
         case "hits": hits
         case "olderPath": olderPath
+        case "canRequest": canRequest
+        case "requestPath": requestPath
         default: nil
         }
     }
