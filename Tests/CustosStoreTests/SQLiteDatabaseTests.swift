@@ -22,7 +22,7 @@ struct SQLiteDatabaseTests {
             #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 8192)
             #expect(try conn.queryOne("PRAGMA journal_mode")?.text(0) == "wal")
             #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -65536)
-            #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 8000)
+            #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 32000)
             #expect(try conn.queryOne("PRAGMA synchronous")?.int(0) == 1)  // NORMAL
             #expect(try conn.queryOne("PRAGMA foreign_keys")?.int(0) == 1)
             #expect(try conn.queryOne("PRAGMA secure_delete")?.int(0) == 1)

@@ -41,10 +41,12 @@ public final class Database: Sendable {
         // Ingest inserts into random-order indexes (uid, participant, domain and conversation tokens): with
         // SQLite's 2 MiB default a 1,000-message transaction spills dirty pages to the WAL and reads them back.
         // 64 MiB holds a batch's pages and the hot upper levels of those indexes; it is a ceiling, reached only
-        // by a writer that ingests, and keeps the server well under 200 MB. Checkpointing every 8,000 pages
-        // (64 MiB of WAL at 8 KiB pages) instead of 1,000 copies each hot page back once per several batches.
-        // Measured at 1 M messages: 2,593 msgs/s instead of 1,645 (docs/benchmarks.md). Readers keep the default.
-        try writer.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8000")
+        // by a writer that ingests, and keeps the server well under 200 MB (1,645 -> 2,593 msgs/s at 1 M).
+        // A checkpoint copies each page changed since the last one back into the file once, so checkpointing
+        // rarely saves writing hot index pages over and over: the same 800,000 messages in lockstep ran at
+        // 3,291 / 3,610 / 3,967 msgs/s checkpointing every 8,000 / 32,000 / 100,000 pages. 32,000 pages is a
+        // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds.
+        try writer.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 32000")
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
         self.readers = try (0..<max(1, readers)).map { _ in
