@@ -46,7 +46,10 @@ test-e2e:
 
 # A benchmark, not a test: prints each figure beside a baseline measured in the same run, as a
 # ratio. BENCH_ARGS=--quick for a 50,000-message look; the default is 1,000,000 messages.
+# wrk loads the search page (without it the benchmark falls back to an AsyncHTTPClient loop).
 bench: deps
+	@command -v wrk >/dev/null 2>&1 || ((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	  || echo "NOTE: could not install wrk; the search page is loaded by an AsyncHTTPClient loop instead"
 	$(SWIFT) build -c release --product custos-bench
 	.build/release/custos-bench $(BENCH_ARGS)
 

@@ -12,15 +12,17 @@ private final class WriterFlag: Sendable {
 
 @Suite("Database")
 struct SQLiteDatabaseTests {
-    @Test("a new database gets 16 KiB pages, WAL and the standard pragmas")
+    @Test("a new database gets 8 KiB pages, WAL and the standard pragmas; the writer a 64 MiB cache")
     func pragmas() throws {
         let scratch = try SQLiteScratch()
         defer { scratch.remove() }
         let db = try Database(path: scratch.path())
         try db.write { try $0.execute("CREATE TABLE t(v)") }
         try db.withWriterConnection { conn throws in
-            #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 16384)
+            #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 8192)
             #expect(try conn.queryOne("PRAGMA journal_mode")?.text(0) == "wal")
+            #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -65536)
+            #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 32000)
             #expect(try conn.queryOne("PRAGMA synchronous")?.int(0) == 1)  // NORMAL
             #expect(try conn.queryOne("PRAGMA foreign_keys")?.int(0) == 1)
             #expect(try conn.queryOne("PRAGMA secure_delete")?.int(0) == 1)
@@ -28,12 +30,13 @@ struct SQLiteDatabaseTests {
             #expect(try conn.queryOne("PRAGMA temp_store")?.int(0) == 2)  // MEMORY
         }
         try db.read { conn throws in
-            #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 16384)
+            #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 8192)
+            #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -2000)  // readers keep SQLite's default
             #expect(try conn.queryOne("PRAGMA journal_mode")?.text(0) == "wal")
         }
         // Settled in the file: a second open sees the same.
         let again = try Database(path: scratch.path(), readers: 1)
-        #expect(try again.read { try $0.queryOne("PRAGMA page_size")?.int(0) } == 16384)
+        #expect(try again.read { try $0.queryOne("PRAGMA page_size")?.int(0) } == 8192)
     }
 
     @Test("an existing database keeps its page size")

@@ -30,6 +30,10 @@ enum SearchReport {
         table.add("search page over HTTP vs bare Hummingbird /hello, requests/s", custos: Measure.grouped(Int(page.throughput)),
                   baseline: Measure.grouped(Int(hello.throughput)), ratio: ResultTable.ratio(page.throughput, hello.throughput),
                   target: "≥ " + Measure.fixed(pageThroughputTarget, 1) + "×", met: page.throughput >= pageThroughputTarget * hello.throughput)
+        let pageCPU = page.serverCPU / Double(max(page.requests, 1)) * 1_000
+        let helloCPU = r.helloCPU / Double(max(hello.requests, 1)) * 1_000
+        table.add("server CPU per request, ms (search page vs /hello)", custos: Measure.fixed(pageCPU, 3), baseline: Measure.fixed(helloCPU, 3),
+                  ratio: ResultTable.ratio(pageCPU, helloCPU))
         table.add("server memory at the end of the run (peak), MiB",
                   custos: Measure.fixed(Double(r.memory.resident) / 1_048_576, 0) + " (" + Measure.fixed(Double(r.memory.peak) / 1_048_576, 0) + ")",
                   target: "≤ 200 MB", met: r.memory.resident <= memoryTarget)

@@ -145,7 +145,7 @@ struct SQLiteSearchRepository: SearchRepository {
     }
 
     func retentionClasses() throws -> [String] {
-        try db.query("SELECT DISTINCT retention_class FROM messages ORDER BY 1").map { try $0.text(0) }
+        try db.query("SELECT name FROM retention_classes ORDER BY name").map { try $0.text(0) }
     }
 
     func saveSearch(userID: Int64, name: [UInt8], query: [UInt8], at: Int64) throws -> Int64 {

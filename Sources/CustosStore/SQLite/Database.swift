@@ -19,9 +19,14 @@ public final class Database: Sendable {
         self.path = path
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA busy_timeout = 5000")
-        // Page size can only change before the first page is written; 16 KiB suits 2 KiB ciphertexts.
+        // Page size can only change before the first page is written (an existing archive keeps its own).
+        // 8 KiB: ingest writes every page it dirties to the WAL, and inserts into the random-order indexes
+        // (uid, participant and conversation tokens) dirty about one page each, so page size sets the write
+        // volume per message. Inserting the same 800,000 messages into 4, 8 and 16 KiB databases in lockstep:
+        // 3,782 / 3,726 / 3,371 msgs/s (the last 50,000: 3,145 / 3,049 / 2,564), files 3,863 / 3,368 / 3,201 MiB;
+        // 8 KiB is nearly as fast as 4 KiB and keeps 2 KiB ciphertexts packed almost as well as 16 KiB.
         if try writer.queryOne("PRAGMA page_count")?.int(0) == 0 {
-            try writer.execute("PRAGMA page_size = 16384")
+            try writer.execute("PRAGMA page_size = 8192")
         }
         let mode = try writer.queryOne("PRAGMA journal_mode = WAL")?.optionalText(0)
         guard mode?.lowercased() == "wal" else {
@@ -36,10 +41,12 @@ public final class Database: Sendable {
         // Ingest inserts into random-order indexes (uid, participant, domain and conversation tokens): with
         // SQLite's 2 MiB default a 1,000-message transaction spills dirty pages to the WAL and reads them back.
         // 64 MiB holds a batch's pages and the hot upper levels of those indexes; it is a ceiling, reached only
-        // by a writer that ingests, and keeps the server well under 200 MB. Checkpointing every 8,000 pages
-        // (128 MiB of WAL at 16 KiB pages) instead of 1,000 copies each hot page back once per several batches.
-        // Measured at 1 M messages: 2,593 msgs/s instead of 1,645 (docs/benchmarks.md). Readers keep the default.
-        try writer.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8000")
+        // by a writer that ingests, and keeps the server well under 200 MB (1,645 -> 2,593 msgs/s at 1 M).
+        // A checkpoint copies each page changed since the last one back into the file once, so checkpointing
+        // rarely saves writing hot index pages over and over: the same 800,000 messages in lockstep ran at
+        // 3,291 / 3,610 / 3,967 msgs/s checkpointing every 8,000 / 32,000 / 100,000 pages. 32,000 pages is a
+        // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds.
+        try writer.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 32000")
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
         self.readers = try (0..<max(1, readers)).map { _ in
