@@ -15,14 +15,17 @@ struct RepositorySQL {
         m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash
         """
 
+    /// The column that orders by time and the one that identifies the message.
+    let time: String
+    let id: String
+
     init(_ c: SearchCriteria, cursor: Bool) throws {
         var conditions: [String] = []
         var values: [RawSQLite.Value] = []
-        var time = "m.sent_at"
-        var idColumn = "m.id"
-        var from = "messages m"
+        let driven = c.participantToken != nil || c.domainToken != nil
+        time = driven ? "d.sent_at" : "m.sent_at"
+        id = driven ? "d.message_id" : "m.id"
         if let token = c.participantToken {
-            (from, time, idColumn) = ("message_participants d JOIN messages m ON m.id = d.message_id", "d.sent_at", "d.message_id")
             conditions.append("d.token = ?")
             values.append(.blob(token))
             if let part = c.part {
@@ -31,7 +34,6 @@ struct RepositorySQL {
             }
             guard c.domainToken == nil else { throw BenchError("the benchmark does not search participant and domain together") }
         } else if let domain = c.domainToken {
-            (from, time, idColumn) = ("message_participants d JOIN messages m ON m.id = d.message_id", "d.sent_at", "d.message_id")
             conditions.append("d.domain_token = ?")
             values.append(.blob(domain))
         }
@@ -51,9 +53,12 @@ struct RepositorySQL {
             values.append(.integer(u))
         }
         if cursor, let k = c.cursor {
-            conditions.append("(" + time + " < ? OR (" + time + " = ? AND " + idColumn + " < ?))")
-            values += [.integer(k.sentAt), .integer(k.sentAt), .integer(k.id)]
+            conditions.append(time + " <= ?")
+            conditions.append("(" + time + " < ? OR (" + time + " = ? AND " + id + " < ?))")
+            values += [.integer(k.sentAt), .integer(k.sentAt), .integer(k.sentAt), .integer(k.id)]
         }
+        let from = !driven ? "messages m"
+            : c.platform != nil ? "message_participants d JOIN messages m ON m.id = d.message_id" : "message_participants d"
         self.from = "FROM " + from + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
         self.values = values
     }
@@ -65,12 +70,12 @@ struct RepositorySQL {
     }
 
     /// The total of a participant or domain search.
-    var count: String { "SELECT count(DISTINCT m.id) " + from }
+    var count: String { "SELECT count(DISTINCT " + id + ") " + from }
 
     /// Counts by platform and by month of the matching messages.
     var facets: [String] {
-        let inner = "SELECT DISTINCT m.id AS id, m.platform AS platform, m.sent_at AS sent_at " + from
-        return ["SELECT platform, count(*) FROM (" + inner + ") GROUP BY platform ORDER BY 2 DESC",
+        let inner = "SELECT DISTINCT " + id + " AS id, " + time + " AS sent_at " + from
+        return ["SELECT m.platform, count(*) FROM (" + inner + ") k JOIN messages m ON m.id = k.id GROUP BY m.platform ORDER BY 2 DESC",
                 "SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (" + inner + ") GROUP BY 1 ORDER BY 1"]
     }
 
