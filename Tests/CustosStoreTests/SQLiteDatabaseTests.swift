@@ -12,7 +12,7 @@ private final class WriterFlag: Sendable {
 
 @Suite("Database")
 struct SQLiteDatabaseTests {
-    @Test("a new database gets 8 KiB pages, WAL and the standard pragmas; the writer a 64 MiB cache")
+    @Test("a new database gets 8 KiB pages, WAL and the standard pragmas; the writer a 48 MiB cache")
     func pragmas() throws {
         let scratch = try SQLiteScratch()
         defer { scratch.remove() }
@@ -21,7 +21,7 @@ struct SQLiteDatabaseTests {
         try db.withWriterConnection { conn throws in
             #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 8192)
             #expect(try conn.queryOne("PRAGMA journal_mode")?.text(0) == "wal")
-            #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -65536)
+            #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -49152)
             #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 32000)
             #expect(try conn.queryOne("PRAGMA synchronous")?.int(0) == 1)  // NORMAL
             #expect(try conn.queryOne("PRAGMA foreign_keys")?.int(0) == 1)

@@ -84,7 +84,7 @@ enum IngestReport {
         table.note("Results: \(Measure.grouped(upload.stored)) stored, \(Measure.grouped(upload.duplicates)) duplicates, "
                    + "\(Measure.grouped(upload.rejected)) rejected" + (upload.firstRejection.map { " (first reason: \($0))" } ?? "") + ".")
         table.note("Baseline: the same rows read back from the archive, inserted into a fresh database with the same schema and pragmas "
-                   + "(WAL, synchronous=NORMAL, 8 KiB pages, the writer's 64 MiB cache), \(spool.batchSize) messages per transaction, cached prepared statements; "
+                   + "(WAL, synchronous=NORMAL, 8 KiB pages, the writer's 48 MiB cache and 32,000-page checkpoints), \(spool.batchSize) messages per transaction, cached prepared statements; "
                    + "interleaved with the upload in tenths.")
         let sealRate = seal > 0 ? 1e6 / seal : 0
         table.note("Sealing for real (forged envelopes were uploaded): \(Measure.fixed(seal)) µs/msg ≈ \(Measure.grouped(Int(sealRate))) msgs/s "

@@ -40,13 +40,15 @@ public final class Database: Sendable {
             """)
         // Ingest inserts into random-order indexes (uid, participant, domain and conversation tokens): with
         // SQLite's 2 MiB default a 1,000-message transaction spills dirty pages to the WAL and reads them back.
-        // 64 MiB holds a batch's pages and the hot upper levels of those indexes; it is a ceiling, reached only
-        // by a writer that ingests, and keeps the server well under 200 MB (1,645 -> 2,593 msgs/s at 1 M).
+        // 64 MiB took ingest at 1 M from 1,645 to 2,593 msgs/s; with 8 KiB pages a 1,000-message transaction
+        // dirties ~32 MiB, so 48 MiB still holds it and the hot upper levels of those indexes. It is a ceiling,
+        // reached only by a writer that ingests: at 64 MiB the server ended a 1 M run with search load at 174
+        // and 196 MiB resident, too close to the 200 MB budget.
         // A checkpoint copies each page changed since the last one back into the file once, so checkpointing
         // rarely saves writing hot index pages over and over: the same 800,000 messages in lockstep ran at
         // 3,291 / 3,610 / 3,967 msgs/s checkpointing every 8,000 / 32,000 / 100,000 pages. 32,000 pages is a
         // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds.
-        try writer.execute("PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 32000")
+        try writer.execute("PRAGMA cache_size = -49152; PRAGMA wal_autocheckpoint = 32000")
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
         self.readers = try (0..<max(1, readers)).map { _ in
