@@ -47,10 +47,14 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let messages: any MessageRepository
     let search: any SearchRepository
     let decryption: any DecryptionRepository
+    let holds: any HoldRepository
+    let retention: any RetentionRepository
 
     init(_ conn: SQLiteConnection) {
         search = SQLiteSearchRepository(db: conn)
         decryption = SQLiteDecryptionRepository(db: conn)
+        holds = SQLiteHoldRepository(db: conn)
+        retention = SQLiteRetentionRepository(db: conn)
         keys = SQLiteKeyRepository(db: conn)
         captureTokens = SQLiteCaptureTokenRepository(db: conn)
         messages = SQLiteMessageRepository(db: conn)

@@ -104,11 +104,14 @@ public struct StoredMessageDigest: Sendable {
     public var uid: String
     public var ciphertextHash: [UInt8]
     public var ciphertext: [UInt8]?
+    /// Whether a disposal (tombstone) is recorded for the message.
+    public var disposed: Bool
 
-    public init(id: Int64, uid: String, ciphertextHash: [UInt8], ciphertext: [UInt8]?) {
+    public init(id: Int64, uid: String, ciphertextHash: [UInt8], ciphertext: [UInt8]?, disposed: Bool = false) {
         self.id = id
         self.uid = uid
         self.ciphertextHash = ciphertextHash
         self.ciphertext = ciphertext
+        self.disposed = disposed
     }
 }

@@ -28,14 +28,16 @@ public struct IngestService: Sendable {
             throw DomainError.invalidInput("A batch may carry at most \(Self.maximumBatch) messages; this one has \(items.count).")
         }
         let now = archive.clock.now()
-        let epochs = try archive.read { uow in Set(try uow.keys.epochs().map(\.epoch)) }
+        let (epochs, assigner) = try archive.read { uow in
+            (Set(try uow.keys.epochs().map(\.epoch)), RetentionAssigner(rules: try uow.retention.rules()))
+        }
         var prepared: [Int: MessageRecord] = [:]
         var results = items.map { IngestResult(uid: $0.uid, status: .rejected) }
         var seen: Set<String> = []
         for (i, item) in items.enumerated() {
             do {
                 guard seen.insert(item.uid).inserted else { throw DomainError.invalidInput("uid appears twice in this batch") }
-                prepared[i] = try record(for: item, epochs: epochs, token: token, now: now)
+                prepared[i] = try record(for: item, epochs: epochs, assigner: assigner, token: token, now: now)
             } catch let e as DomainError {
                 results[i].reason = e.message
             } catch let e as CryptoError {
@@ -79,7 +81,8 @@ public struct IngestService: Sendable {
         }
     }
 
-    private func record(for item: IngestItem, epochs: Set<Int>, token: CaptureTokenRecord, now: Int64) throws -> MessageRecord {
+    private func record(for item: IngestItem, epochs: Set<Int>, assigner: RetentionAssigner, token: CaptureTokenRecord,
+                        now: Int64) throws -> MessageRecord {
         let platform = item.platform
         guard (1...32).contains(platform.count), platform.allSatisfy({ Self.platformCharacters.contains($0) }) else {
             throw DomainError.invalidInput("platform must be 1–32 characters of a–z, 0–9, '_' or '-'")
@@ -120,11 +123,12 @@ public struct IngestService: Sendable {
                                                   domainToken: MetadataIndexer.domain(of: address).map(indexer.domainToken),
                                                   display: try indexer.seal(display, purpose: "participant")))
         }
-        return MessageRecord(uid: item.uid, platform: platform, conversationToken: indexer.conversationToken(item.conversation),
+        let conversationToken = indexer.conversationToken(item.conversation)
+        return MessageRecord(uid: item.uid, platform: platform, conversationToken: conversationToken,
                              conversationDisplay: try indexer.seal(item.conversation, purpose: "conversation"),
                              direction: item.direction, sentAt: item.sentAt, capturedAt: now, size: item.size,
                              attachmentCount: item.attachmentCount, mediaTypes: item.mediaTypes.joined(separator: ","),
-                             retentionClass: "default", epoch: item.epoch, ciphertextHash: envelope.ciphertextHash,
+                             retentionClass: assigner.retentionClass(platform: platform, conversationToken: conversationToken), epoch: item.epoch, ciphertextHash: envelope.ciphertextHash,
                              captureTokenID: token.id, participants: participants, header: header.canonicalEncoding,
                              ephemeral: envelope.ephemeralPublic.bytes, nonce: envelope.nonce, ciphertext: envelope.ciphertext)
     }

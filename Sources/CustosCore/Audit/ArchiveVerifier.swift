@@ -3,7 +3,9 @@ import Foundation
 
 /// Checks the message store against the audit chain: every stored ciphertext still hashes to its
 /// recorded hash, and every message belongs to exactly one audited ingest batch whose digest
-/// matches — so altering, swapping, removing or slipping in a message is detected.
+/// matches — so altering, swapping, removing or slipping in a message is detected. A disposed message
+/// (tombstone) has no ciphertext left: it passes only with its disposal recorded and audited, and its
+/// recorded hash still counts in its batch's digest, so the chain stays whole.
 public struct ArchiveVerifier: Sendable {
     /// The outcome: how many messages were checked and the first problem, if any.
     public struct Report: Sendable, Equatable {
@@ -34,6 +36,10 @@ public struct ArchiveVerifier: Sendable {
             batches.append(Batch(seq: e.seq, first: f, last: l, stored: n, digest: d))
         }
         batches.sort { $0.first < $1.first }
+        var auditedDisposals: Set<Int64> = []
+        for e in try uow.audit.entries(action: AuditAction.messageDisposed.rawValue) {
+            if e.target.hasPrefix("message:"), let id = Int64(e.target.dropFirst("message:".count)) { auditedDisposals.insert(id) }
+        }
         var report = Report(ok: true, messages: 0, failure: nil)
         var index = 0
         var hasher = BLAKE2b.Hasher()
@@ -56,8 +62,16 @@ public struct ArchiveVerifier: Sendable {
         do {
             try uow.messages.forEachForVerification(withCiphertext: true) { m in
                 report.messages += 1
-                guard let ciphertext = m.ciphertext, Sodium.constantTimeEqual(BLAKE2b.hash(ciphertext), m.ciphertextHash) else {
-                    try fail("message \(m.id): its ciphertext is missing or does not match its recorded hash")
+                if m.disposed {
+                    guard m.ciphertext == nil else { try fail("message \(m.id) is recorded as disposed but its ciphertext is still stored") }
+                    guard auditedDisposals.contains(m.id) else {
+                        try fail("message \(m.id) was disposed of without an audited disposal")
+                    }
+                } else if m.ciphertext == nil {
+                    try fail("message \(m.id): its ciphertext is missing and no disposal is recorded")
+                }
+                guard m.disposed || m.ciphertext.map({ Sodium.constantTimeEqual(BLAKE2b.hash($0), m.ciphertextHash) }) == true else {
+                    try fail("message \(m.id): its ciphertext does not match its recorded hash")
                 }
                 while index < batches.count && m.id > batches[index].last { try closeBatch() }
                 guard index < batches.count, m.id >= batches[index].first else {

@@ -100,6 +100,20 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case grantRevoked = "grant.revoked"
     case contentViewed = "content.viewed"
     case contentRefused = "content.refused"
+    case matterOpened = "matter.opened"
+    case matterUpdated = "matter.updated"
+    case matterMemberAdded = "matter.member_added"
+    case holdPreviewed = "hold.previewed"
+    case holdPlaced = "hold.placed"
+    case holdReleased = "hold.released"
+    case holdNoticeSent = "hold.notice_sent"
+    case holdNoticeAcknowledged = "hold.notice_acknowledged"
+    case retentionClassCreated = "retention.class_created"
+    case retentionPeriodChanged = "retention.period_changed"
+    case retentionRuleAdded = "retention.rule_added"
+    case retentionRuleRemoved = "retention.rule_removed"
+    case dispositionRun = "retention.run"
+    case messageDisposed = "message.disposed"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

@@ -56,6 +56,10 @@ public struct DecryptionService: Sendable {
             var thresholds: [Int: Int] = [:]
             for id in ids {
                 guard let m = try tx.uow.search.message(id: id) else { throw DomainError.invalidInput("There is no message number \(id).") }
+                if let at = m.disposedAt {
+                    throw DomainError.invalidInput("Message \(id) was disposed of under its retention policy on \(ISO8601.day(at)); "
+                        + "nothing is left to decrypt. Leave it out of the request.")
+                }
                 if thresholds[m.epoch] == nil {
                     guard let epoch = try tx.uow.keys.epoch(m.epoch) else { throw DomainError.conflict("Message \(id) names an unknown key epoch.") }
                     thresholds[m.epoch] = epoch.threshold

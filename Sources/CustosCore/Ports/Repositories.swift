@@ -22,6 +22,8 @@ public protocol UnitOfWork: AnyObject {
     var messages: any MessageRepository { get }
     var search: any SearchRepository { get }
     var decryption: any DecryptionRepository { get }
+    var holds: any HoldRepository { get }
+    var retention: any RetentionRepository { get }
 }
 
 /// People and their roles.

@@ -9,6 +9,8 @@ extension SearchService {
         public var direction: String
         public var capturedAt: Int64
         public var retentionClass: String
+        /// When the message's retention period ends (it is disposed of then, unless a hold covers it).
+        public var retentionEndsAt: Int64?
         public var epoch: Int
         public var ciphertextHash: String
         public var participants: [(part: String, display: String)]
@@ -25,6 +27,7 @@ extension SearchService {
             }
             guard let hit = try hits([m], repo: uow.search).first else { return nil }
             return MessageDetail(hit: hit, direction: m.direction, capturedAt: m.capturedAt, retentionClass: m.retentionClass,
+                                 retentionEndsAt: try uow.retention.policy(name: m.retentionClass).map { m.sentAt + Int64($0.periodDays) * 86_400 },
                                  epoch: m.epoch, ciphertextHash: Hex.encode(m.ciphertextHash), participants: people,
                                  neighbours: try hits(around, repo: uow.search))
         }

@@ -15,7 +15,24 @@ public struct SearchQuery: Sendable, Equatable {
     public var conversation: String?
     public var attachments: Bool?
     public var retentionClass: String?
+    /// Messages an active hold covers (`hold=any`), or the scope of one hold (`hold=N`, released ones too).
+    public var hold: HoldFilter?
+    /// Messages the active holds of a matter cover.
+    public var matter: Int64?
     public var cursor: SearchCursor?
+
+    /// What a `hold` filter asks for.
+    public enum HoldFilter: Sendable, Equatable {
+        case any
+        case id(Int64)
+
+        var parameter: String {
+            switch self {
+            case .any: "any"
+            case .id(let id): String(id)
+            }
+        }
+    }
 
     public init() {}
 
@@ -56,8 +73,16 @@ public struct SearchQuery: Sendable, Equatable {
                 default: throw DomainError.invalidInput("Attachments must be yes, no or any.")
                 }
             case "retention": q.retentionClass = value
-            case "hold", "matter":
-                throw DomainError.invalidInput("Filtering by \(name) becomes available once legal holds exist.")
+            case "hold":
+                if value == "any" {
+                    q.hold = .any
+                } else {
+                    guard let id = Int64(value), id > 0 else { throw DomainError.invalidInput("Hold must be “any” or a hold number.") }
+                    q.hold = .id(id)
+                }
+            case "matter":
+                guard let id = Int64(value), id > 0 else { throw DomainError.invalidInput("Matter must be a matter number.") }
+                q.matter = id
             case "cursor":
                 guard let c = SearchCursor(encoded: value) else { throw DomainError.invalidInput("The page link is not valid; start the search again.") }
                 q.cursor = c
@@ -78,7 +103,7 @@ public struct SearchQuery: Sendable, Equatable {
     /// Whether no filter is set (the whole archive).
     public var isUnfiltered: Bool {
         participant == nil && domain == nil && after == nil && before == nil && platform == nil && conversation == nil
-            && attachments == nil && retentionClass == nil
+            && attachments == nil && retentionClass == nil && hold == nil && matter == nil
     }
 
     /// The filters as query parameters, in a stable order, without the cursor.
@@ -93,6 +118,8 @@ public struct SearchQuery: Sendable, Equatable {
         if let conversation { p.append(("conversation", conversation)) }
         if let attachments { p.append(("attachments", attachments ? "yes" : "no")) }
         if let retentionClass { p.append(("retention", retentionClass)) }
+        if let hold { p.append(("hold", hold.parameter)) }
+        if let matter { p.append(("matter", String(matter))) }
         return p
     }
 

@@ -9,12 +9,14 @@ extension SearchService {
     /// The messages `q` matches, at most `limit`; audited as a search made to scope a request.
     public func select(_ q: SearchQuery, limit: Int, actor: Actor) throws -> Selection {
         try checkPlatform(q)
-        var criteria = try criteria(for: q)
-        criteria.cursor = nil
+        var base = try criteria(for: q)
+        base.cursor = nil
         let selection = try archive.read { uow -> Selection in
+            let criteria = try withHolds(base, q, uow)
             let rows = try uow.search.search(criteria, limit: limit)
             let total = q.isUnfiltered ? try uow.search.archiveFacets().platforms.reduce(0) { $0 + $1.1 } : try uow.search.count(criteria)
-            return Selection(ids: rows.map(\.id), total: total)
+            // Tombstones have nothing left to decrypt.
+            return Selection(ids: rows.filter { $0.disposedAt == nil }.map(\.id), total: total)
         }
         var details = try auditDetails(q, results: selection.total)
         details["for"] = "decryption request"

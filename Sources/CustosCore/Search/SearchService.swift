@@ -30,6 +30,8 @@ public struct SearchService: Sendable {
         public var mediaTypes: String
         public var senders: [String]
         public var recipients: [String]
+        /// When the message was disposed of (only its metadata is left), if it was.
+        public var disposedAt: Int64?
     }
 
     /// A page of results with the total and facet counts.
@@ -44,8 +46,9 @@ public struct SearchService: Sendable {
     /// Runs a search and records it in the audit log.
     public func search(_ q: SearchQuery, actor: Actor) throws -> Page {
         try checkPlatform(q)
-        let criteria = try criteria(for: q)
+        let base = try criteria(for: q)
         let page = try archive.read { uow -> Page in
+            let criteria = try withHolds(base, q, uow)
             let repo = uow.search
             let rows = try repo.search(criteria, limit: Self.pageSize + 1)
             let shown = Array(rows.prefix(Self.pageSize))
@@ -63,9 +66,10 @@ public struct SearchService: Sendable {
     /// The metadata of up to `exportLimit` matching messages as CSV; audited with its row count.
     public func exportCSV(_ q: SearchQuery, actor: Actor) throws -> (csv: String, rows: Int, truncated: Bool) {
         try checkPlatform(q)
-        var criteria = try criteria(for: q)
-        criteria.cursor = nil
+        var base = try criteria(for: q)
+        base.cursor = nil
         let (rows, more) = try archive.read { uow -> ([Hit], Bool) in
+            let criteria = try withHolds(base, q, uow)
             let found = try uow.search.search(criteria, limit: Self.exportLimit + 1)
             return (try hits(Array(found.prefix(Self.exportLimit)), repo: uow.search), found.count > Self.exportLimit)
         }
@@ -116,6 +120,41 @@ public struct SearchService: Sendable {
         return c
     }
 
+    /// Adds the scopes a hold or matter filter stands for. Unknown numbers are refused by name.
+    func withHolds(_ base: SearchCriteria, _ q: SearchQuery, _ uow: any UnitOfWork) throws -> SearchCriteria {
+        var c = base
+        var scopes: [ScopeTokens]?
+        func active(_ holds: [HoldRecord]) throws -> [ScopeTokens] {
+            try holds.filter(\.active).map { HoldService.tokens(try uow.holds.terms(holdID: $0.id), $0) }
+        }
+        switch q.hold {
+        case .any?: scopes = try active(try uow.holds.activeHolds())
+        case .id(let id)?:
+            guard let h = try uow.holds.hold(id: id) else { throw DomainError.invalidInput("There is no legal hold number \(id).") }
+            scopes = [HoldService.tokens(try uow.holds.terms(holdID: id), h)]
+        case nil: break
+        }
+        if let matter = q.matter {
+            guard try uow.holds.matter(id: matter) != nil else { throw DomainError.invalidInput("There is no matter number \(matter).") }
+            let inMatter = try active(try uow.holds.holds(matterID: matter))
+            // Both filters: messages in the hold's scope that the matter's active holds cover too — kept simple by
+            // intersecting on the hold when it belongs to the matter, else nothing.
+            if let chosen = scopes, q.hold != nil {
+                if case .id(let id)? = q.hold, (try uow.holds.hold(id: id))?.matterID == matter {
+                    scopes = chosen
+                } else if case .any? = q.hold {
+                    scopes = inMatter
+                } else {
+                    scopes = []
+                }
+            } else {
+                scopes = inMatter
+            }
+        }
+        c.holdScopes = scopes
+        return c
+    }
+
     /// Opens display values and groups participants per message.
     func hits(_ rows: [IndexedMessage], repo: any SearchRepository) throws -> [Hit] {
         let people = Dictionary(grouping: try repo.participants(of: rows.map(\.id)), by: \.messageID)
@@ -126,7 +165,7 @@ public struct SearchService: Sendable {
                        conversation: (try? indexer.open(m.conversationDisplay, purpose: "conversation")) ?? "(unreadable)",
                        conversationKey: Hex.encode(m.conversationToken), size: m.size, attachmentCount: m.attachmentCount,
                        mediaTypes: m.mediaTypes, senders: parts.filter { $0.part == "from" }.map(open),
-                       recipients: parts.filter { $0.part != "from" }.map { "\($0.part): \(open($0))" })
+                       recipients: parts.filter { $0.part != "from" }.map { "\($0.part): \(open($0))" }, disposedAt: m.disposedAt)
         }
     }
 
@@ -163,6 +202,12 @@ public enum ISO8601 {
         let rem = seconds - days * 86_400
         let (y, m, d) = civil(days)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
+    }
+
+    /// `YYYY-MM-DD` of a time, UTC.
+    public static func day(_ seconds: Int64) -> String {
+        let (y, m, d) = civil(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
+        return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
     /// The date of a day count since 1970-01-01 (H. Hinnant's algorithm).

@@ -9,6 +9,9 @@ public struct SearchCriteria: Sendable {
     public var until: Int64?
     public var attachments: Bool?
     public var retentionClass: String?
+    /// Messages matching any of these scopes (a hold or matter filter); nil for no such filter. An
+    /// empty list matches nothing (a matter without active holds).
+    public var holdScopes: [ScopeTokens]?
     public var cursor: SearchCursor?
 
     public init() {}
@@ -30,10 +33,13 @@ public struct IndexedMessage: Sendable {
     public var retentionClass: String
     public var epoch: Int
     public var ciphertextHash: [UInt8]
+    /// When the message was disposed of (its envelope is gone; this row is its tombstone).
+    public var disposedAt: Int64?
 
     public init(id: Int64, uid: String, platform: String, conversationToken: [UInt8], conversationDisplay: [UInt8],
                 direction: String, sentAt: Int64, capturedAt: Int64, size: Int, attachmentCount: Int, mediaTypes: String,
-                retentionClass: String, epoch: Int, ciphertextHash: [UInt8]) {
+                retentionClass: String, epoch: Int, ciphertextHash: [UInt8], disposedAt: Int64? = nil) {
+        self.disposedAt = disposedAt
         self.id = id
         self.uid = uid
         self.platform = platform

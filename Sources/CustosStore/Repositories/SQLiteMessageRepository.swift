@@ -40,10 +40,13 @@ struct SQLiteMessageRepository: MessageRepository {
 
     func forEachForVerification(withCiphertext: Bool, _ body: (StoredMessageDigest) throws -> Void) throws {
         let sql = withCiphertext
-            ? "SELECT m.id, m.uid, m.ciphertext_hash, e.ciphertext FROM messages m LEFT JOIN envelopes e ON e.message_id = m.id ORDER BY m.id"
-            : "SELECT id, uid, ciphertext_hash, NULL FROM messages ORDER BY id"
+            ? "SELECT m.id, m.uid, m.ciphertext_hash, e.ciphertext, d.message_id IS NOT NULL FROM messages m "
+                + "LEFT JOIN envelopes e ON e.message_id = m.id LEFT JOIN disposals d ON d.message_id = m.id ORDER BY m.id"
+            : "SELECT m.id, m.uid, m.ciphertext_hash, NULL, d.message_id IS NOT NULL FROM messages m "
+                + "LEFT JOIN disposals d ON d.message_id = m.id ORDER BY m.id"
         try db.forEach(sql, []) { r in
-            try body(StoredMessageDigest(id: try r.int(0), uid: try r.text(1), ciphertextHash: try r.blob(2), ciphertext: try r.optionalBlob(3)))
+            try body(StoredMessageDigest(id: try r.int(0), uid: try r.text(1), ciphertextHash: try r.blob(2), ciphertext: try r.optionalBlob(3),
+                                         disposed: try r.int(4) != 0))
         }
     }
 }

@@ -7,7 +7,8 @@ struct SQLiteSearchRepository: SearchRepository {
 
     static let columns = """
         m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size,
-        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash
+        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash,
+        (SELECT disposed_at FROM disposals dz WHERE dz.message_id = m.id)
         """
 
     /// FROM/WHERE for the criteria, the columns that order by time and identify the message, and the bound values.
@@ -62,6 +63,12 @@ struct SQLiteSearchRepository: SearchRepository {
             conditions.append("m.retention_class = ?")
             params.append(r)
             needsMessages = true
+        }
+        if let scopes = c.holdScopes {
+            let p = ScopeSQL.any(scopes, id: idColumn, time: time, message: "m")
+            conditions.append(p.sql)
+            params += p.params
+            needsMessages = needsMessages || scopes.contains { !$0.platforms.isEmpty || !$0.conversations.isEmpty }
         }
         if cursor, let k = c.cursor {
             // The plain bound lets the index start at the cursor; the OR alone made a deep page walk every newer entry.
@@ -175,6 +182,7 @@ struct SQLiteSearchRepository: SearchRepository {
         IndexedMessage(id: try r.int(0), uid: try r.text(1), platform: try r.text(2), conversationToken: try r.blob(3),
                        conversationDisplay: try r.blob(4), direction: try r.text(5), sentAt: try r.int(6), capturedAt: try r.int(7),
                        size: Int(try r.int(8)), attachmentCount: Int(try r.int(9)), mediaTypes: try r.text(10),
-                       retentionClass: try r.text(11), epoch: Int(try r.int(12)), ciphertextHash: try r.blob(13))
+                       retentionClass: try r.text(11), epoch: Int(try r.int(12)), ciphertextHash: try r.blob(13),
+                       disposedAt: try r.optionalInt(14))
     }
 }

@@ -21,6 +21,9 @@ public struct CustosSystem: Sendable {
     public let indexer: MetadataIndexer
     public let search: SearchService
     public let decryption: DecryptionService
+    public let holds: HoldService
+    public let retention: RetentionService
+    public let disposition: DispositionService
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -61,6 +64,9 @@ public struct CustosSystem: Sendable {
         search = SearchService(archive: archive, indexer: indexer)
         decryption = try DecryptionService(archive: archive, indexer: indexer, keys: keys, work: work,
                                            policy: decryptionPolicy, throttle: throttlePolicy)
+        holds = HoldService(archive: archive, indexer: indexer)
+        retention = RetentionService(archive: archive, indexer: indexer)
+        disposition = DispositionService(archive: archive)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
