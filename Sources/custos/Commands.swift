@@ -39,11 +39,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Longest grant a decryption request may ask for, in hours (1–168).") var maxGrantHours = 4
     @Option(help: "Most messages one decryption request may name (1–2000; a request form carries every id).") var maxRequestMessages = 1_000
     @Option(help: "Hours custodians have to approve a request before it lapses (1–720).") var approvalWindowHours = 72
+    @Option(help: "Run disposition every this many hours (0 turns the schedule off; `custos retention run` still works).")
+    var dispositionHours = 24
 
     func validate() throws {
         guard (1...168).contains(maxGrantHours) else { throw ValidationError("--max-grant-hours must be between 1 and 168.") }
         guard (1...2_000).contains(maxRequestMessages) else { throw ValidationError("--max-request-messages must be between 1 and 2000.") }
         guard (1...720).contains(approvalWindowHours) else { throw ValidationError("--approval-window-hours must be between 1 and 720.") }
+        guard (0...8_760).contains(dispositionHours) else { throw ValidationError("--disposition-hours must be between 0 and 8760.") }
     }
 
     func run() async throws {
@@ -53,7 +56,7 @@ struct Serve: AsyncParsableCommand {
                                            decryptionPolicy: policy)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
-        try await serve(app, system: system)
+        try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))
     }
 }
 

@@ -45,6 +45,12 @@ struct Demo: AsyncParsableCommand {
             }
         }
         _ = try system.keyCeremony.startEpoch(custodianIDs: custodianIDs, threshold: 2, actor: actor)
+        // The sample corpus was sent in 2000–2002: keep it 30 years, so the daily disposition leaves the demo whole.
+        // A 3-year class for chat shows how rules assign classes (no rule uses it, so nothing is disposed of).
+        try system.retention.setPeriod(name: "default", periodDays: 10_958,
+                                       description: "Demo: 30 years, so the 2000–2002 sample stays.", actor: actor)
+        try system.retention.createClass(name: "chat-3y", periodDays: try RetentionService.days(amount: "3", unit: "years"),
+                                         description: "SEC 17a-4(b)(4): 3 years. Assign it with a rule.", actor: actor)
         let (_, token) = try system.captureTokens.create(name: "demo capture", actor: actor)
         let url = "http://\(host):\(port)"
         try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token))

@@ -53,6 +53,23 @@ import Testing
         "POST /requests/{id}/revoke": "custodian+security",
         "GET /messages/{id}/content": "auditor",
         "GET /messages/{id}/content/raw": "auditor",
+        "GET /matters": "legal",
+        "POST /matters": "legal",
+        "GET /matters/{id}": "legal",
+        "POST /matters/{id}/edit": "legal",
+        "POST /matters/{id}/members": "legal",
+        "GET /matters/{id}/holds/new": "legal",
+        "POST /matters/{id}/holds": "legal",
+        "GET /holds/{id}": "legal",
+        "POST /holds/{id}/release": "legal",
+        "POST /holds/{id}/notices": "legal",
+        "POST /holds/{id}/notices/acknowledge": "legal",
+        "GET /admin/retention": "admin",
+        "POST /admin/retention/classes": "admin",
+        "POST /admin/retention/period": "admin",
+        "POST /admin/retention/rules": "admin",
+        "POST /admin/retention/rules/{id}/delete": "admin",
+        "POST /admin/retention/run": "admin",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {

@@ -42,7 +42,8 @@ import Testing
                                 saved: [SavedRow(name: "mine", filters: "participant: ada", path: "/search?x", deleteAction: "/d")],
                                 exportLimit: "10,000", canRequest: true, requestAllPath: "/requests/new?participant=ada", requestLimit: 1_000)
         let message = MessageView(chrome: Self.chrome, message: row, direction: "inbound", capturedAt: "2023-11-14 22:13 UTC",
-                                  retentionClass: "default", epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
+                                  retentionClass: "default", retentionEnds: "2030-11-14",
+                                  holds: [HoldBadge(id: 3, matter: "SEC", active: true, path: "/holds/3")], heldNow: true, epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
                                   neighbours: [row], conversationPath: "/conversations/ab", canRequest: true,
                                   requestPath: "/requests/new?message_id=42", requestConversationPath: "/requests/new?conversation=ab",
                                   contentPath: "/messages/42/content")

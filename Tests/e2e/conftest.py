@@ -99,6 +99,9 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"custos-{command}-{self.port}.log"
         self._log = open(self.log_path, "wb")
+        if command == "serve" and "--disposition-hours" not in extra_args:
+            # The daily disposition would otherwise dispose of the 2001 sample mail ten minutes in.
+            extra_args = (*extra_args, "--disposition-hours", "0")
         self.proc = subprocess.Popen(
             [str(custos_bin), command, "--data", str(data), "--host", "127.0.0.1", "--port", str(self.port),
              *extra_args],

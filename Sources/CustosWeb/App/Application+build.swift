@@ -44,9 +44,11 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
     KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
     IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
-    SearchController(search: system.search, decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
+    SearchController(search: system.search, decryption: system.decryption, holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RequestsController(decryption: system.decryption, search: system.search, renderer: renderer).addRoutes(to: routes)
     ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
+    MattersController(holds: system.holds, renderer: renderer).addRoutes(to: routes)
+    RetentionController(retention: system.retention, disposition: system.disposition, renderer: renderer).addRoutes(to: routes)
     return (router, routes.table)
 }
 
@@ -63,10 +65,15 @@ public func buildApplication(system: CustosSystem, configuration: WebConfigurati
 }
 
 /// Runs `app` and, beside it, the timer that ends grants when their time is up and lapses requests
-/// nobody approved in time (deleting their key material); stops both when the server stops.
-public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every seconds: Int = 30) async throws {
+/// nobody approved in time (deleting their key material), and the disposition schedule; stops them all
+/// when the server stops.
+public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every seconds: Int = 30,
+                  disposition: DispositionSchedule = DispositionSchedule()) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { try await app.runService() }
+        if disposition.everyHours > 0 {
+            group.addTask { try await disposition.run(system.disposition, clock: system.clock) }
+        }
         group.addTask {
             while true {
                 try await Task.sleep(for: .seconds(seconds))
@@ -81,5 +88,42 @@ public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every s
         }
         try await group.next()
         group.cancelAll()
+    }
+}
+
+/// When `custos serve` runs disposition: once every `everyHours` (0: never), counted from the last real
+/// run recorded in the database, so restarts neither skip nor repeat a day. The first look comes
+/// `firstDelay` after start, then every `checkEvery`.
+public struct DispositionSchedule: Sendable {
+    public var everyHours: Int
+    public var firstDelay: Duration
+    public var checkEvery: Duration
+
+    public init(everyHours: Int = 24, firstDelay: Duration = .seconds(600), checkEvery: Duration = .seconds(600)) {
+        self.everyHours = everyHours
+        self.firstDelay = firstDelay
+        self.checkEvery = checkEvery
+    }
+
+    /// Whether a run is due at `now`, given the last real run.
+    public func isDue(now: Int64, lastRun: DispositionRunRecord?) -> Bool {
+        guard everyHours > 0 else { return false }
+        guard let last = lastRun else { return true }
+        return now - last.startedAt >= Int64(everyHours) * 3_600
+    }
+
+    func run(_ service: DispositionService, clock: any Clock) async throws {
+        try await Task.sleep(for: firstDelay)
+        while true {
+            do {
+                if isDue(now: clock.now(), lastRun: try service.lastRun()) {
+                    _ = try service.run(dryRun: false, actor: .system("disposition schedule"))
+                }
+            } catch {
+                // The run and each disposal are audited as they happen; the next look tries again.
+                Logger(label: "custos.disposition").error("disposition run failed: \(String(describing: type(of: error)))")
+            }
+            try await Task.sleep(for: checkEvery)
+        }
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 struct SearchController {
     let search: SearchService
     let decryption: DecryptionService
+    let holds: HoldService
     let renderer: Renderer
     static let readers: Access = .roles([.auditor, .legal])
 
@@ -48,10 +49,15 @@ struct SearchController {
         routes.get(Paths.message, Self.readers) { _, context in
             guard let id = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no message with that number.") }
             let d = try search.message(id: id, actor: context.actor)
+            let holds = try holds.covering(messageID: id)
+            let isLegal = context.auth?.session.activeRole == .legal
             return renderer.page("search/message", MessageView(
                 chrome: ChromeBuilder.make("Message \(id)", context: context, current: Paths.search),
                 message: HitRow(d.hit), direction: d.direction, capturedAt: TimeFormat.utc(d.capturedAt),
-                retentionClass: d.retentionClass, epoch: d.epoch, ciphertextHash: d.ciphertextHash,
+                retentionClass: d.retentionClass, retentionEnds: d.retentionEndsAt.map(ISO8601.day),
+                holds: holds.map { HoldBadge(id: $0.holdID, matter: $0.matterName, active: $0.active,
+                                             path: isLegal ? Paths.with(Paths.hold, id: $0.holdID) : nil) },
+                heldNow: holds.contains(where: \.active), epoch: d.epoch, ciphertextHash: d.ciphertextHash,
                 participants: d.participants.map { PartRow(part: $0.part, display: $0.display) },
                 neighbours: d.neighbours.map { HitRow($0, current: $0.id == id) },
                 conversationPath: Paths.conversation.replacingOccurrences(of: "{id}", with: d.hit.conversationKey),

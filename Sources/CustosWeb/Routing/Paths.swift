@@ -37,6 +37,22 @@ public enum Paths {
     public static let requestRevoke = "/requests/{id}/revoke"
     public static let messageContent = "/messages/{id}/content"
     public static let messageContentRaw = "/messages/{id}/content/raw"
+    public static let matters = "/matters"
+    public static let matter = "/matters/{id}"
+    public static let matterEdit = "/matters/{id}/edit"
+    public static let matterMembers = "/matters/{id}/members"
+    public static let matterHoldsNew = "/matters/{id}/holds/new"
+    public static let matterHolds = "/matters/{id}/holds"
+    public static let hold = "/holds/{id}"
+    public static let holdRelease = "/holds/{id}/release"
+    public static let holdNotices = "/holds/{id}/notices"
+    public static let holdNoticeAcknowledge = "/holds/{id}/notices/acknowledge"
+    public static let adminRetention = "/admin/retention"
+    public static let adminRetentionClasses = "/admin/retention/classes"
+    public static let adminRetentionPeriod = "/admin/retention/period"
+    public static let adminRetentionRules = "/admin/retention/rules"
+    public static let adminRetentionRuleDelete = "/admin/retention/rules/{id}/delete"
+    public static let adminRetentionRun = "/admin/retention/run"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

@@ -13,9 +13,13 @@ enum ChromeBuilder {
             nav.append(.init(href: Paths.adminUsers, label: "Users", current: current == Paths.adminUsers))
             nav.append(.init(href: Paths.adminKeys, label: "Archive keys", current: current == Paths.adminKeys))
             nav.append(.init(href: Paths.adminTokens, label: "Capture tokens", current: current == Paths.adminTokens))
+            nav.append(.init(href: Paths.adminRetention, label: "Retention", current: current == Paths.adminRetention))
         }
         if role == .auditor || role == .legal {
             nav.append(.init(href: Paths.search, label: "Search", current: current == Paths.search))
+        }
+        if role == .legal {
+            nav.append(.init(href: Paths.matters, label: "Matters and holds", current: current == Paths.matters))
         }
         if role == .auditor || role == .custodian || role == .security {
             nav.append(.init(href: Paths.requests, label: "Decryption requests", current: current == Paths.requests))

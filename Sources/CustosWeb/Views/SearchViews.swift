@@ -13,6 +13,8 @@ struct HitRow: Sendable {
     var attachments: Int
     var mediaTypes: String
     var current: Bool
+    /// The day the message was disposed of; only its metadata is left.
+    var disposed: String?
 
     init(_ h: SearchService.Hit, current: Bool = false) {
         id = h.id
@@ -26,6 +28,7 @@ struct HitRow: Sendable {
         attachments = h.attachmentCount
         mediaTypes = h.mediaTypes.replacingOccurrences(of: ",", with: ", ")
         self.current = current
+        disposed = h.disposedAt.map(ISO8601.day)
     }
 
     static func bytes(_ n: Int) -> String {
@@ -49,6 +52,8 @@ struct SearchFormView: Sendable {
     var platforms: [OptionRow]
     var conversation: String
     var attachments: [OptionRow]
+    var hold: String
+    var matter: String
 
     init(_ q: SearchQuery, platforms known: [String]) {
         participant = q.participant ?? ""
@@ -62,6 +67,12 @@ struct SearchFormView: Sendable {
         attachments = [("any", "with or without"), ("yes", "with attachments"), ("no", "without attachments")].map {
             OptionRow(value: $0.0, label: $0.1, selected: $0.0 == (q.attachments.map { $0 ? "yes" : "no" } ?? "any"))
         }
+        hold = switch q.hold {
+        case .any?: "any"
+        case .id(let id)?: String(id)
+        case nil: ""
+        }
+        matter = q.matter.map(String.init) ?? ""
     }
 }
 
@@ -93,6 +104,10 @@ struct MessageView: Sendable {
     var direction: String
     var capturedAt: String
     var retentionClass: String
+    var retentionEnds: String?
+    /// Active and released holds whose scope covers the message (legal sees links to them).
+    var holds: [HoldBadge]
+    var heldNow: Bool
     var epoch: Int
     var ciphertextHash: String
     var participants: [PartRow]
@@ -113,4 +128,13 @@ struct ConversationView: Sendable {
     var olderPath: String?
     var canRequest: Bool
     var requestPath: String
+}
+
+/// A legal hold covering a message.
+struct HoldBadge: Sendable {
+    var id: Int64
+    var matter: String
+    var active: Bool
+    /// The hold's page, for the legal role.
+    var path: String?
 }

@@ -59,6 +59,7 @@ extension HitRow: MustacheParent {
         case "attachments": attachments
         case "mediaTypes": mediaTypes
         case "current": current
+        case "disposed": disposed
         default: nil
         }
     }
@@ -128,6 +129,8 @@ extension SearchFormView: MustacheParent {
         case "platforms": platforms
         case "conversation": conversation
         case "attachments": attachments
+        case "hold": hold
+        case "matter": matter
         default: nil
         }
     }
@@ -167,6 +170,9 @@ extension MessageView: MustacheParent {
         case "direction": direction
         case "capturedAt": capturedAt
         case "retentionClass": retentionClass
+        case "retentionEnds": retentionEnds
+        case "holds": holds
+        case "heldNow": heldNow
         case "epoch": epoch
         case "ciphertextHash": ciphertextHash
         case "participants": participants
