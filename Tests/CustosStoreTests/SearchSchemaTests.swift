@@ -18,6 +18,7 @@ import Testing
             try conn.run("INSERT INTO key_epochs (epoch, threshold, share_count, public_key, commitments, created_at, created_by) "
                          + "VALUES (1, 2, 3, x'00', x'00', 0, 'test')")
             try conn.run("INSERT INTO capture_tokens (id, name, token_hash, created_at, created_by) VALUES (1, 't', x'01', 0, 'test')")
+            try conn.run("INSERT INTO retention_policies (name, period_days, created_at, updated_at) VALUES ('sec-17a4', 1096, 0, 0)")
         }
         _ = try store.write { uow in try messages.map { try uow.messages.insert($0) } }
         return (store, dir)
@@ -37,6 +38,8 @@ import Testing
                                         message(3, retention: "sec-17a4", parts: [("to", 2)])])
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(try store.read { try $0.search.retentionClasses() } == ["default", "sec-17a4"])
+        // A message must name a class that has a retention policy.
+        #expect(throws: (any Error).self) { _ = try store.write { uow in try uow.messages.insert(message(4, retention: "nowhere", parts: [])) } }
     }
 
     @Test func searchesByPartUseTheCoveringTokenIndexInTimeOrder() throws {

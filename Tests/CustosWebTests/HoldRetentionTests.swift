@@ -172,6 +172,9 @@ struct HoldRetentionTests {
         let report = try w.system.verifyArchive()
         #expect(!report.ok)
         #expect(report.failure?.contains("without an audited disposal") == true)
+        // Releasing a hold behind the application's back is detected too.
+        try w.sql("UPDATE legal_holds SET released_at = ?, released_by = ?, release_reason = x'00' WHERE id = ?", future, w.legal.user.id, hold)
+        #expect(try w.system.verifyArchive().failure == "legal hold \(hold) was released without an audited release")
     }
 
     @Test("Shortening a retention period with messages in its class is refused with a clear message; lengthening works")
@@ -273,5 +276,28 @@ struct HoldRetentionTests {
                                             user: w.legal.user, actor: w.legalActor)
         }
         #expect(throws: DomainError.self) { try HoldScope.parse(participant: [""], domain: [], conversation: [], platform: [], after: nil, before: nil) }
+    }
+
+    @Test("The server's schedule runs disposition once per period, counted from the last recorded run")
+    func schedule() async throws {
+        let w = try await HoldWorld.make()
+        let daily = DispositionSchedule(everyHours: 24, firstDelay: .milliseconds(1), checkEvery: .milliseconds(20))
+        #expect(daily.isDue(now: 100, lastRun: nil))
+        let last = DispositionRunRecord(id: 1, startedAt: 0, finishedAt: 1, dryRun: false, actor: "t", due: 0, held: 0, disposed: 0)
+        #expect(!daily.isDue(now: 86_399, lastRun: last))
+        #expect(daily.isDue(now: 86_400, lastRun: last))
+        #expect(!DispositionSchedule(everyHours: 0).isDue(now: 100, lastRun: nil))
+
+        w.clock.set(HoldWorld.sent + HoldWorld.sevenYears * 2)
+        let system = w.system
+        let task = Task { try await daily.run(system.disposition, clock: system.clock) }
+        defer { task.cancel() }
+        for _ in 0..<200 where try system.archive.read({ try $0.retention.disposedCount() }) < 4 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try system.archive.read { try $0.retention.disposedCount() } == 4)
+        // Within the day, later looks do not run again.
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(try system.archive.read { try $0.retention.runs(limit: 10).count } == 1)
     }
 }

@@ -12,7 +12,8 @@ struct RepositorySQL {
 
     static let columns = """
         m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size, \
-        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash
+        m.attachment_count, m.media_types, m.retention_class, m.epoch, m.ciphertext_hash, \
+        (SELECT disposed_at FROM disposals dz WHERE dz.message_id = m.id)
         """
 
     /// The column that orders by time and the one that identifies the message.

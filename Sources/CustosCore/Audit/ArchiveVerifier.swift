@@ -59,6 +59,14 @@ public struct ArchiveVerifier: Sendable {
             inBatch = 0
             hasher = BLAKE2b.Hasher()
         }
+        // A hold can be released only through its audited step: a release the log does not record was made behind it.
+        var auditedReleases: Set<Int64> = []
+        for e in try uow.audit.entries(action: AuditAction.holdReleased.rawValue) {
+            if e.target.hasPrefix("hold:"), let id = Int64(e.target.dropFirst("hold:".count)) { auditedReleases.insert(id) }
+        }
+        if let unaudited = try uow.holds.releasedHoldIDs().first(where: { !auditedReleases.contains($0) }) {
+            return Report(ok: false, messages: 0, failure: "legal hold \(unaudited) was released without an audited release")
+        }
         do {
             try uow.messages.forEachForVerification(withCiphertext: true) { m in
                 report.messages += 1

@@ -231,6 +231,8 @@ public protocol HoldRepository {
     func activeHolds() throws -> [HoldRecord]
     func terms(holdID: Int64) throws -> [HoldTerm]
     func release(holdID: Int64, by userID: Int64, at: Int64, reason: [UInt8]) throws
+    /// Every released hold's id (for verification against the audit log).
+    func releasedHoldIDs() throws -> [Int64]
 
     /// How many messages match `scope` now (the preview, and the count a hold covers).
     func countMatching(_ scope: ScopeTokens) throws -> Int

@@ -88,6 +88,10 @@ struct SQLiteHoldRepository: HoldRepository {
         guard changed == 1 else { throw DomainError.conflict("This hold was already released.") }
     }
 
+    func releasedHoldIDs() throws -> [Int64] {
+        try db.query("SELECT id FROM legal_holds WHERE released_at IS NOT NULL ORDER BY id").map { try $0.int(0) }
+    }
+
     func countMatching(_ scope: ScopeTokens) throws -> Int {
         let p = ScopeSQL.predicate(scope, id: "m.id", time: "m.sent_at", message: "m")
         return Int(try db.query("SELECT count(*) FROM messages m WHERE " + p.sql, parameters: p.params).first?.int(0) ?? 0)

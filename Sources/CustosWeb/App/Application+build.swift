@@ -40,7 +40,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     let routes = SecureRouter(router: router)
     AuthController(signIn: system.signIn, renderer: renderer, cookies: cookies).addRoutes(to: routes)
     AccountController(accounts: system.accounts, renderer: renderer).addRoutes(to: routes)
-    HomeController(renderer: renderer, decryption: system.decryption).addRoutes(to: routes)
+    HomeController(renderer: renderer, decryption: system.decryption, holds: system.holds).addRoutes(to: routes)
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
     KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
     IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
@@ -112,7 +112,7 @@ public struct DispositionSchedule: Sendable {
         return now - last.startedAt >= Int64(everyHours) * 3_600
     }
 
-    func run(_ service: DispositionService, clock: any Clock) async throws {
+    public func run(_ service: DispositionService, clock: any Clock) async throws {
         try await Task.sleep(for: firstDelay)
         while true {
             do {

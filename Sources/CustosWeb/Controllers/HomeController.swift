@@ -5,6 +5,7 @@ import Hummingbird
 struct HomeController {
     let renderer: Renderer
     let decryption: DecryptionService
+    let holds: HoldService
 
     func addRoutes(to routes: SecureRouter) {
         routes.get(Paths.home, .signedIn) { request, context in
@@ -13,6 +14,7 @@ struct HomeController {
             let notice = done.flatMap { ["password": "Your password was changed.", "totp": "Two-factor sign-in is set up."][$0] }
             let role = auth.session.activeRole
             var waiting: String?
+            var link = Paths.requests
             if role == .custodian {
                 let pending = try decryption.list(user: auth.user, role: role).filter { $0.status == .pending }.count
                 waiting = pending == 0 ? "No decryption request is waiting for a decision."
@@ -20,6 +22,12 @@ struct HomeController {
             } else if role == .auditor {
                 let live = try decryption.list(user: auth.user, role: role).filter { $0.status == .granted }.count
                 waiting = live == 0 ? nil : live == 1 ? "You hold 1 live grant." : "You hold \(live) live grants."
+            } else if role == .legal {
+                let matters = try holds.matters(actor: context.actor)
+                let open = matters.filter { $0.record.status == .open }.count
+                let active = matters.reduce(0) { $0 + $1.record.activeHolds }
+                waiting = "\(active) active legal hold\(active == 1 ? "" : "s") in \(open) open matter\(open == 1 ? "" : "s")."
+                link = Paths.matters
             }
             return renderer.page("home", HomeView(
                 chrome: ChromeBuilder.make("Overview", context: context, current: Paths.home, notice: notice),
@@ -27,7 +35,7 @@ struct HomeController {
                 isAdmin: role == .admin, usersPath: Paths.adminUsers,
                 lastLogin: auth.user.lastLoginAt.map(TimeFormat.utc) ?? "—",
                 totpEnrolled: auth.user.totpEnrolled, totpPath: Paths.accountTOTP,
-                requests: waiting, requestsPath: Paths.requests))
+                requests: waiting, requestsPath: link))
         }
         routes.get(Paths.healthz, .anyone) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
