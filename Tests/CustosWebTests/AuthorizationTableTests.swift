@@ -70,6 +70,10 @@ import Testing
         "POST /admin/retention/rules": "admin",
         "POST /admin/retention/rules/{id}/delete": "admin",
         "POST /admin/retention/run": "admin",
+        "GET /audit": "security",
+        "GET /audit/{id}": "security",
+        "POST /audit/verify": "security",
+        "POST /audit/export": "security",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {

@@ -80,6 +80,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case rolesChanged = "user.roles_changed"
     case systemInitialized = "system.initialized"
     case verificationRun = "audit.verified"
+    case auditViewed = "audit.viewed"
+    case auditExported = "audit.exported"
     case custodianKeySet = "custodian.key_set"
     case keyEpochStarted = "keys.epoch_started"
     case captureTokenCreated = "capture_token.created"

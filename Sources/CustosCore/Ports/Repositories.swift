@@ -72,6 +72,11 @@ public protocol AuditRepository {
     func entry(seq: Int64) throws -> AuditEntry?
     func count(action: String) throws -> Int
     func entries(action: String) throws -> [AuditEntry]
+    /// Entries matching `query`, newest first (by time, then sequence), strictly before its cursor.
+    func search(_ query: AuditQuery, limit: Int) throws -> [AuditEntry]
+    func lastCheckpoint() throws -> AuditCheckpoint?
+    /// The first checkpoint at or after `seq`: the signature that seals that entry.
+    func checkpoint(atOrAfter seq: Int64) throws -> AuditCheckpoint?
 }
 
 /// Custodian keys, archive key epochs and their sealed shares.

@@ -47,6 +47,56 @@ struct SQLiteAuditRepository: AuditRepository {
         try db.query("SELECT " + Self.columns + " FROM audit_events WHERE action = ? ORDER BY seq", action).map(entry(from:))
     }
 
+    func search(_ q: AuditQuery, limit: Int) throws -> [AuditEntry] {
+        var conditions: [String] = []
+        var params: [any SQLiteBindable] = []
+        for (column, value) in [("actor", q.actor), ("role", q.role), ("action", q.action)] {
+            if let value {
+                conditions.append(column + " = ?")
+                params.append(value)
+            }
+        }
+        if let target = q.target {
+            if target.hasSuffix("*") {
+                let prefix = String(target.dropLast())
+                conditions.append("target >= ? AND target < ?")
+                params += [prefix, prefix + "\u{10FFFF}"]
+            } else {
+                conditions.append("target = ?")
+                params.append(target)
+            }
+        }
+        if let a = q.afterSeconds {
+            conditions.append("at >= ?")
+            params.append(a)
+        }
+        if let b = q.beforeSeconds {
+            conditions.append("at < ?")
+            params.append(b)
+        }
+        if let c = q.cursor {
+            conditions.append("at <= ?")
+            conditions.append("(at < ? OR (at = ? AND seq < ?))")
+            params += [c.sentAt, c.sentAt, c.sentAt, c.id]
+        }
+        params.append(limit)
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return try db.query("SELECT " + Self.columns + " FROM audit_events" + filter + " ORDER BY at DESC, seq DESC LIMIT ?",
+                            parameters: params).map(entry(from:))
+    }
+
+    func lastCheckpoint() throws -> AuditCheckpoint? {
+        try db.queryOne("SELECT seq, at, hash, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").map {
+            AuditCheckpoint(seq: try $0.int(0), at: try $0.int(1), hash: try $0.blob(2), signature: try $0.blob(3))
+        }
+    }
+
+    func checkpoint(atOrAfter seq: Int64) throws -> AuditCheckpoint? {
+        try db.queryOne("SELECT seq, at, hash, signature FROM audit_checkpoints WHERE seq >= ? ORDER BY seq LIMIT 1", seq).map {
+            AuditCheckpoint(seq: try $0.int(0), at: try $0.int(1), hash: try $0.blob(2), signature: try $0.blob(3))
+        }
+    }
+
     private func entry(from r: SQLiteRow) throws -> AuditEntry {
         AuditEntry(seq: try r.int(0), at: try r.int(1), actor: try r.text(2), role: try r.text(3), action: try r.text(4),
                    target: try r.text(5), details: try r.text(6), client: try r.text(7), prevHash: try r.blob(8),

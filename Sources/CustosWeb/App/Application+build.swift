@@ -49,6 +49,11 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
     MattersController(holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RetentionController(retention: system.retention, disposition: system.disposition, renderer: renderer).addRoutes(to: routes)
+    AuditController(explorer: system.auditExplorer, verify: {
+        // The archive is checked only against an intact chain: its ingest records live there.
+        let audit = try system.verifyAudit()
+        return (audit, audit.ok ? try system.verifyArchive() : nil)
+    }, renderer: renderer).addRoutes(to: routes)
     return (router, routes.table)
 }
 

@@ -24,6 +24,7 @@ public struct CustosSystem: Sendable {
     public let holds: HoldService
     public let retention: RetentionService
     public let disposition: DispositionService
+    public let auditExplorer: AuditExplorer
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -67,6 +68,7 @@ public struct CustosSystem: Sendable {
         holds = HoldService(archive: archive, indexer: indexer)
         retention = RetentionService(archive: archive, indexer: indexer)
         disposition = DispositionService(archive: archive)
+        auditExplorer = AuditExplorer(archive: archive)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose

@@ -49,7 +49,7 @@ struct HomeController {
         case .auditor: "You search the metadata index (who, when, where, how big) and file decryption requests that key custodians must approve."
         case .legal: "You open matters and place legal holds, which nothing can dispose of until you release them."
         case .custodian: "You hold a share of the archive key. You approve or reject decryption requests with your custodian passphrase; you can never approve your own."
-        case .security: "You review the audit log, verify its integrity and read the quarterly access reports."
+        case .security: "You review the audit log and verify its integrity: every action, hash-chained and signed."
         }
     }
 }

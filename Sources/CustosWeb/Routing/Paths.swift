@@ -53,6 +53,10 @@ public enum Paths {
     public static let adminRetentionRules = "/admin/retention/rules"
     public static let adminRetentionRuleDelete = "/admin/retention/rules/{id}/delete"
     public static let adminRetentionRun = "/admin/retention/run"
+    public static let audit = "/audit"
+    public static let auditEntry = "/audit/{id}"
+    public static let auditVerify = "/audit/verify"
+    public static let auditExport = "/audit/export"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

@@ -24,6 +24,9 @@ enum ChromeBuilder {
         if role == .auditor || role == .custodian || role == .security {
             nav.append(.init(href: Paths.requests, label: "Decryption requests", current: current == Paths.requests))
         }
+        if role == .security {
+            nav.append(.init(href: Paths.audit, label: "Audit log", current: current == Paths.audit))
+        }
         if role == .custodian {
             nav.append(.init(href: Paths.custodianKey, label: "Custodian passphrase", current: current == Paths.custodianKey))
         }
