@@ -65,11 +65,13 @@ struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Verify the audit log offline; exit 0 only if everything holds.")
 
     @Option(help: "The data directory.") var data: String
+    @Option(help: "A copy of an earlier audit-head.json kept outside the server; the log must still contain that signed head (repeatable).")
+    var anchor: [String] = []
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-        let report = try system.verifyAudit()
+        let report = try system.verifyAudit(anchorFiles: anchor)
         // The archive is checked only against an intact chain: its ingest records live there.
         let archive = report.ok ? try system.verifyArchive() : nil
         let ok = report.ok && archive?.ok == true

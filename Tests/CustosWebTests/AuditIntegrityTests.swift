@@ -110,6 +110,39 @@ import Testing
         #expect(r.failure?.contains("checkpoint at entry 64 has an invalid signature") == true)
     }
 
+    @Test func replayedCheckpointIsNamed() async throws {
+        let h = try await Self.populated(140)
+        defer { try? FileManager.default.removeItem(atPath: h.dir) }
+        // Checkpoint 64's genuine signature and hash, replayed as checkpoint 128.
+        try h.system.store.database.withWriterConnection { db in
+            try db.execute("DROP TRIGGER audit_checkpoints_no_update")
+            try db.execute("UPDATE audit_checkpoints SET (at, hash, signature) = (SELECT at, hash, signature FROM audit_checkpoints WHERE seq = 64) WHERE seq = 128")
+        }
+        let r = try h.system.verifyAudit()
+        #expect(!r.ok && r.failedSeq == 128, "\(r.failure ?? "")")
+        #expect(r.failure?.contains("checkpoint at entry 128") == true)
+    }
+
+    @Test func truncationWithAReplayedOlderHeadIsCaughtByAnAnchor() async throws {
+        let h = try await Self.populated(140)
+        defer { try? FileManager.default.removeItem(atPath: h.dir) }
+        let headPath = (h.dir as NSString).appendingPathComponent("audit-head.json")
+        let anchored = (h.dir as NSString).appendingPathComponent("anchored-head.json")
+        try FileManager.default.copyItem(atPath: headPath, toPath: anchored)
+        // The attacker cuts the log back to entry 64, removes later checkpoints, and puts back the genuine signed head of entry 64.
+        let old = try #require(try h.system.archive.read { try $0.audit.checkpoint(atOrAfter: 64) })
+        try Self.tamper(h, "DELETE FROM audit_events WHERE seq > 64")
+        try h.system.store.database.withWriterConnection { db in
+            try db.execute("DROP TRIGGER audit_checkpoints_no_delete")
+            try db.execute("DELETE FROM audit_checkpoints WHERE seq > 64")
+        }
+        try AuditHeadFile.write(old, to: headPath)
+        #expect(try h.system.verifyAudit().ok, "without an anchor the replay cannot be told from a short log")
+        let r = try h.system.verifyAudit(anchorFiles: [anchored])
+        #expect(!r.ok)
+        #expect(r.failure?.contains("anchored head anchored-head.json") == true && r.failure?.contains("truncated") == true, "\(r.failure ?? "")")
+    }
+
     @Test func appendOnlyTriggersRefuseEditsThroughSQL() async throws {
         let h = try await Self.populated(3)
         defer { try? FileManager.default.removeItem(atPath: h.dir) }

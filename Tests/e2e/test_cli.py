@@ -13,6 +13,7 @@ import json
 import time
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -282,6 +283,34 @@ def test_verify_detects_truncation_with_signed_head_removed(custos_bin, populate
     text, js, report = verify(custos_bin, data)
     assert text.returncode == 1, f"verify passed a truncated log whose signed head was deleted:\n{text.stdout}"
     assert report["ok"] is False, report
+
+
+def test_verify_anchor_catches_a_replayed_older_head(custos_bin, populated_data, tmp_path):
+    """An attacker who cuts the log back to a checkpoint, deletes the later checkpoints and puts back
+    that checkpoint as a genuinely signed (older) head passes plain verification; a copy of the real
+    head kept outside (`--anchor`) catches it, naming the anchor."""
+    data = copy_data(populated_data, tmp_path / "data")
+    anchor = tmp_path / "head-kept-outside.json"
+    shutil.copyfile(data / "audit-head.json", anchor)
+    ok = run_custos(custos_bin, "verify", "--data", str(data), "--anchor", str(anchor))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    conn = open_db(data)
+    try:
+        conn.executescript(DROP_TRIGGERS)
+        seq, at, hsh, sig = conn.execute("SELECT seq, at, hash, signature FROM audit_checkpoints WHERE seq = 64").fetchone()
+        conn.execute("DELETE FROM audit_events WHERE seq > 64")
+        conn.execute("DELETE FROM audit_checkpoints WHERE seq > 64")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    (data / "audit-head.json").write_text(json.dumps(
+        {"seq": seq, "at": at, "hash": hsh.hex(), "signature": sig.hex()}))
+    plain = run_custos(custos_bin, "verify", "--data", str(data))
+    anchored = run_custos(custos_bin, "verify", "--data", str(data), "--anchor", str(anchor))
+    assert anchored.returncode == 1, f"verify --anchor passed a truncated log:\n{anchored.stdout}"
+    assert "anchored head head-kept-outside.json" in anchored.stdout and "truncated" in anchored.stdout, anchored.stdout
+    # Without the anchor the replay is indistinguishable from a log that ended at 64 (why the README says to anchor).
+    assert plain.returncode == 0, plain.stdout
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,14 +19,16 @@ public struct AuditVerifier: Sendable {
 
     public init(publicKey: [UInt8]) { self.publicKey = publicKey }
 
-    /// Verifies the log held by `uow` against `head` (the signed head file, if any).
-    public func verify(_ uow: any UnitOfWork, head: AuditCheckpoint?) throws -> Report {
+    /// Verifies the log held by `uow` against `head` (the signed head file, if any) and against `anchors`:
+    /// signed heads copied out earlier (printed, mailed, timestamped). An anchor catches what the head file
+    /// alone cannot: a truncated log served with an older, genuinely signed head put back in place (a replay).
+    public func verify(_ uow: any UnitOfWork, head: AuditCheckpoint?, anchors: [(label: String, head: AuditCheckpoint)] = []) throws -> Report {
         var report = Report(ok: true, entries: 0, checkpoints: 0, headSeq: head?.seq, failure: nil, failedSeq: nil)
         var expectedSeq: Int64 = 1
         var prevHash = AuditChain.genesis
         var hashes: [Int64: [UInt8]] = [:]
         let checkpoints = try uow.audit.checkpoints()
-        let wanted = Set(checkpoints.map(\.seq) + (head.map { [$0.seq] } ?? []))
+        let wanted = Set(checkpoints.map(\.seq) + (head.map { [$0.seq] } ?? []) + anchors.map(\.head.seq))
 
         struct Stop: Error {}
         func fail(_ seq: Int64, _ message: String) throws -> Never {
@@ -72,6 +74,9 @@ public struct AuditVerifier: Sendable {
                           hashes: hashes, fail: fail)
             } else if lastSeq > 0 {
                 try fail(lastSeq, "the signed head (audit-head.json) is missing; without it a truncated log cannot be ruled out")
+            }
+            for a in anchors {
+                try check(a.head, label: "anchored head \(a.label) at entry \(a.head.seq)", lastSeq: lastSeq, hashes: hashes, fail: fail)
             }
         } catch is Stop {
             return report

@@ -94,11 +94,16 @@ public struct CustosSystem: Sendable {
         return (system, admin)
     }
 
-    /// Verifies the audit chain, checkpoints and signed head.
-    public func verifyAudit() throws -> AuditVerifier.Report {
+    /// Verifies the audit chain, checkpoints and signed head, and any anchored heads (copies of an
+    /// earlier `audit-head.json` kept outside the server, by file path).
+    public func verifyAudit(anchorFiles: [String] = []) throws -> AuditVerifier.Report {
         let head = try AuditHeadFile.read(from: Self.headPath(dataDirectory))
+        let anchors = try anchorFiles.map { path -> (label: String, head: AuditCheckpoint) in
+            guard let a = try AuditHeadFile.read(from: path) else { throw StartupError("\(path): no signed head in this file") }
+            return (label: (path as NSString).lastPathComponent, head: a)
+        }
         return try archive.read { uow in
-            try AuditVerifier(publicKey: keys.auditSigning.publicKey).verify(uow, head: head)
+            try AuditVerifier(publicKey: keys.auditSigning.publicKey).verify(uow, head: head, anchors: anchors)
         }
     }
 
