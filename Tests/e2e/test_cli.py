@@ -370,3 +370,28 @@ def test_demo_users_are_ready_and_random(custos_bin, tmp_path):
         assert report.get("ok") is True and report.get("messages") == 398, report
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# report access
+# --------------------------------------------------------------------------------------------
+
+def test_report_access_csv(custos_bin, populated_data, tmp_path):
+    """`custos report access --quarter YYYY-Qn --format csv` writes the report to stdout and audits it."""
+    import datetime
+    data = copy_data(populated_data, tmp_path / "data")
+    today = datetime.datetime.now(datetime.timezone.utc)
+    quarter = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    r = run_custos(custos_bin, "report", "access", "--data", str(data), "--quarter", quarter, "--format", "csv")
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "section,subject,metric,value", lines[:3]
+    assert lines[1].startswith(f"report,{quarter},generated,"), lines[1]
+    assert any(line.startswith("logins,") for line in lines), "the populated log has sign-ins this quarter"
+    conn = open_db(data)
+    try:
+        assert conn.execute("SELECT count(*) FROM audit_events WHERE action = 'report.generated'").fetchone()[0] == 1
+    finally:
+        conn.close()
+    bad = run_custos(custos_bin, "report", "access", "--data", str(data), "--quarter", "2026-Q5")
+    assert bad.returncode != 0 and "2026-Q3" in (bad.stdout + bad.stderr)

@@ -82,6 +82,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case verificationRun = "audit.verified"
     case auditViewed = "audit.viewed"
     case auditExported = "audit.exported"
+    case reportGenerated = "report.generated"
     case custodianKeySet = "custodian.key_set"
     case keyEpochStarted = "keys.epoch_started"
     case captureTokenCreated = "capture_token.created"

@@ -75,6 +75,8 @@ public protocol AuditRepository {
     /// Entries matching `query`, newest first (by time, then sequence), strictly before its cursor.
     func search(_ query: AuditQuery, limit: Int) throws -> [AuditEntry]
     func lastCheckpoint() throws -> AuditCheckpoint?
+    /// Entries with `from <= at < until`, in sequence order.
+    func entries(from: Int64, until: Int64) throws -> [AuditEntry]
     /// The first checkpoint at or after `seq`: the signature that seals that entry.
     func checkpoint(atOrAfter seq: Int64) throws -> AuditCheckpoint?
 }

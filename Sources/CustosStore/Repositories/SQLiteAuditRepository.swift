@@ -85,6 +85,10 @@ struct SQLiteAuditRepository: AuditRepository {
                             parameters: params).map(entry(from:))
     }
 
+    func entries(from: Int64, until: Int64) throws -> [AuditEntry] {
+        try db.query("SELECT " + Self.columns + " FROM audit_events WHERE at >= ? AND at < ? ORDER BY seq", from, until).map(entry(from:))
+    }
+
     func lastCheckpoint() throws -> AuditCheckpoint? {
         try db.queryOne("SELECT seq, at, hash, signature FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").map {
             AuditCheckpoint(seq: try $0.int(0), at: try $0.int(1), hash: try $0.blob(2), signature: try $0.blob(3))

@@ -25,6 +25,7 @@ public struct CustosSystem: Sendable {
     public let retention: RetentionService
     public let disposition: DispositionService
     public let auditExplorer: AuditExplorer
+    public let accessReports: AccessReportService
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -69,6 +70,7 @@ public struct CustosSystem: Sendable {
         retention = RetentionService(archive: archive, indexer: indexer)
         disposition = DispositionService(archive: archive)
         auditExplorer = AuditExplorer(archive: archive)
+        accessReports = AccessReportService(archive: archive, indexer: indexer)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
