@@ -20,17 +20,19 @@ struct ReportAccess: AsyncParsableCommand {
 
     @Option(help: "The data directory.") var data: String
     @Option(help: "The quarter, YYYY-Qn (UTC).") var quarter: String
-    @Option(help: "csv (the only format on the command line; the web page is the printable one).") var format = "csv"
+    @Option(help: "csv, or html (a printable page with its charts and stylesheet inlined).") var format = "csv"
 
     func validate() throws {
         guard Quarter(quarter) != nil else { throw ValidationError("--quarter must look like 2026-Q3.") }
-        guard format == "csv" else { throw ValidationError("--format must be csv (the HTML report is served at /reports/access).") }
+        guard ["csv", "html"].contains(format) else { throw ValidationError("--format must be csv or html.") }
     }
 
     func run() async throws {
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make())
+        let resources = try Resources.locate()
+        let system = try CustosSystem.open(dataDirectory: data, resources: resources, clock: ServerClock.make())
         guard let q = Quarter(quarter) else { throw ValidationError("--quarter must look like 2026-Q3.") }
         let report = try system.accessReports.generate(q, format: format, actor: .system("custos report access"))
-        FileHandle.standardOutput.write(Data(report.csv.utf8))
+        let text = format == "html" ? try await accessReportHTML(report, resources: resources) : report.csv
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -74,6 +74,8 @@ import Testing
         "GET /audit/{id}": "security",
         "POST /audit/verify": "security",
         "POST /audit/export": "security",
+        "GET /reports/access": "security",
+        "GET /reports/access.csv": "security",
     ]
 
     @Test func declaredTableMatchesTheExpectedTable() async throws {

@@ -391,7 +391,11 @@ def test_report_access_csv(custos_bin, populated_data, tmp_path):
     conn = open_db(data)
     try:
         assert conn.execute("SELECT count(*) FROM audit_events WHERE action = 'report.generated'").fetchone()[0] == 1
+        # (the html run below adds a second)
     finally:
         conn.close()
+    page = run_custos(custos_bin, "report", "access", "--data", str(data), "--quarter", quarter, "--format", "html")
+    assert page.returncode == 0 and "<svg" in page.stdout and 'id="flag-count"' in page.stdout, page.stderr
+    assert "<style>" in page.stdout and "<script" not in page.stdout
     bad = run_custos(custos_bin, "report", "access", "--data", str(data), "--quarter", "2026-Q5")
     assert bad.returncode != 0 and "2026-Q3" in (bad.stdout + bad.stderr)

@@ -54,6 +54,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
         let audit = try system.verifyAudit()
         return (audit, audit.ok ? try system.verifyArchive() : nil)
     }, renderer: renderer).addRoutes(to: routes)
+    ReportsController(reports: system.accessReports, clock: system.clock, renderer: renderer).addRoutes(to: routes)
     return (router, routes.table)
 }
 

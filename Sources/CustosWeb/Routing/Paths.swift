@@ -57,6 +57,8 @@ public enum Paths {
     public static let auditEntry = "/audit/{id}"
     public static let auditVerify = "/audit/verify"
     public static let auditExport = "/audit/export"
+    public static let reportAccess = "/reports/access"
+    public static let reportAccessCSV = "/reports/access.csv"
 
     /// Fills `{id}` in a route pattern.
     public static func with(_ pattern: String, id: Int64) -> String {

@@ -26,6 +26,7 @@ enum ChromeBuilder {
         }
         if role == .security {
             nav.append(.init(href: Paths.audit, label: "Audit log", current: current == Paths.audit))
+            nav.append(.init(href: Paths.reportAccess, label: "Access report", current: current == Paths.reportAccess))
         }
         if role == .custodian {
             nav.append(.init(href: Paths.custodianKey, label: "Custodian passphrase", current: current == Paths.custodianKey))

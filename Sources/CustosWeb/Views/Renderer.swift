@@ -10,7 +10,7 @@ public struct Renderer: Sendable {
         "layout", "error", "login", "login-totp", "home", "account/password", "account/totp",
         "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "custodian/key", "search/search", "search/message", "search/conversation",
         "requests/list", "requests/new", "requests/request", "content/message",
-        "matters/list", "matters/matter", "matters/hold-new", "matters/hold", "admin/retention", "audit/list", "audit/entry",
+        "matters/list", "matters/matter", "matters/hold-new", "matters/hold", "admin/retention", "audit/list", "audit/entry", "reports/access",
     ]
 
     /// Loads `directory` and checks that every required template is present.
