@@ -399,3 +399,60 @@ def test_report_access_csv(custos_bin, populated_data, tmp_path):
     assert "<style>" in page.stdout and "<script" not in page.stdout
     bad = run_custos(custos_bin, "report", "access", "--data", str(data), "--quarter", "2026-Q5")
     assert bad.returncode != 0 and "2026-Q3" in (bad.stdout + bad.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# verify: the archive itself (alter, swap or remove a ciphertext)
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def archived_data(custos_bin, tmp_path_factory) -> Path:
+    """A stopped demo data directory holding the 398 sample messages (captured through the real client)."""
+    from conftest import Server
+    from test_search_browser import CAPTURE_TIMEOUT, DEMO_MESSAGES
+    base = tmp_path_factory.mktemp("archived")
+    data = base / "data"
+    server = Server(custos_bin, data, base, command="demo")
+    try:
+        deadline = time.monotonic() + CAPTURE_TIMEOUT
+        while time.monotonic() < deadline:
+            _, _, report = verify(custos_bin, data)
+            if report.get("messages") == DEMO_MESSAGES:
+                break
+            time.sleep(0.5)
+        assert report.get("messages") == DEMO_MESSAGES, report
+    finally:
+        server.stop()
+    return data
+
+
+def tamper_archive(data: Path, *statements: str) -> None:
+    conn = open_db(data)
+    try:
+        conn.executescript("DROP TRIGGER IF EXISTS envelopes_write_once; DROP TRIGGER IF EXISTS envelopes_only_disposed;"
+                           "DROP TRIGGER IF EXISTS envelopes_not_held;")
+        conn.execute("BEGIN")
+        for s in statements:
+            assert conn.execute(s).rowcount >= 1, s
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("name,statements,message", [
+    ("alter", ["UPDATE envelopes SET ciphertext = zeroblob(length(ciphertext)) WHERE message_id = 7"], 7),
+    ("swap", ["UPDATE envelopes SET message_id = -1 WHERE message_id = 11",
+              "UPDATE envelopes SET message_id = 11 WHERE message_id = 12",
+              "UPDATE envelopes SET message_id = 12 WHERE message_id = -1"], 11),
+    ("remove", ["DELETE FROM envelopes WHERE message_id = 20"], 20),
+])
+def test_verify_detects_archive_tampering(custos_bin, archived_data, tmp_path, name, statements, message):
+    data = copy_data(archived_data, tmp_path / "data")
+    text, js, report = verify(custos_bin, data)
+    assert text.returncode == 0 and report["ok"] is True, text.stdout
+    tamper_archive(data, *statements)
+    text, js, report = verify(custos_bin, data)
+    assert text.returncode == 1 and js.returncode == 1, f"{name}: verify passed a tampered archive:\n{text.stdout}"
+    assert report["ok"] is False and f"message {message}" in report["failure"], report
+    assert f"message {message}" in text.stdout, text.stdout
