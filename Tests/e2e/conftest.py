@@ -154,6 +154,37 @@ class Server:
         return WebClient(self.port)
 
 
+# The sample corpus `custos demo` captures (240 Enron mails, 158 Slack messages) and how long it may take.
+DEMO_MESSAGES = 398
+CAPTURE_TIMEOUT = 90.0
+
+
+def start_demo(custos_bin: Path, base: Path, clock_offset: Path | None = None) -> tuple[Server, Path, dict]:
+    """`custos demo` in base/data, returned once its sample corpus is captured and verifies:
+    (server, data directory, credentials JSON). `clock_offset` names a CUSTOS_TEST_CLOCK_OFFSET_FILE."""
+    data, creds_file = base / "data", base / "demo.json"
+    env = {"CUSTOS_TEST_CLOCK_OFFSET_FILE": str(clock_offset)} if clock_offset else None
+    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)), extra_env=env)
+    try:
+        deadline = time.monotonic() + CAPTURE_TIMEOUT
+        report: dict = {}
+        while time.monotonic() < deadline:
+            r = run_custos(custos_bin, "verify", "--data", str(data), "--json")
+            lines = [line for line in r.stdout.splitlines() if line.strip()]
+            report = json.loads(lines[-1]) if lines else {"stderr": r.stderr}
+            if report.get("messages") == DEMO_MESSAGES:
+                break
+            if not server.alive():
+                pytest.fail(f"custos demo exited during capture:\n{server.log()}")
+            time.sleep(0.5)
+        assert report.get("ok") is True and report.get("messages") == DEMO_MESSAGES, \
+            f"demo corpus not captured within {CAPTURE_TIMEOUT}s: {report}\n{server.log()}"
+        return server, data, json.loads(creds_file.read_text())
+    except BaseException:
+        server.stop()
+        raise
+
+
 @pytest.fixture
 def serve(custos_bin, tmp_path):
     """Factory: `serve(data_dir)` starts a server; every server started is stopped at teardown."""

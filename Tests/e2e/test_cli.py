@@ -408,21 +408,9 @@ def test_report_access_csv(custos_bin, populated_data, tmp_path):
 @pytest.fixture(scope="module")
 def archived_data(custos_bin, tmp_path_factory) -> Path:
     """A stopped demo data directory holding the 398 sample messages (captured through the real client)."""
-    from conftest import Server
-    from test_search_browser import CAPTURE_TIMEOUT, DEMO_MESSAGES
-    base = tmp_path_factory.mktemp("archived")
-    data = base / "data"
-    server = Server(custos_bin, data, base, command="demo")
-    try:
-        deadline = time.monotonic() + CAPTURE_TIMEOUT
-        while time.monotonic() < deadline:
-            _, _, report = verify(custos_bin, data)
-            if report.get("messages") == DEMO_MESSAGES:
-                break
-            time.sleep(0.5)
-        assert report.get("messages") == DEMO_MESSAGES, report
-    finally:
-        server.stop()
+    from conftest import start_demo
+    server, data, _ = start_demo(custos_bin, tmp_path_factory.mktemp("archived"))
+    server.stop()
     return data
 
 

@@ -15,18 +15,16 @@ selenium are missing; everything stays on loopback.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import OUTPUT, Server, current_counter, open_db, run_custos, totp
+from conftest import OUTPUT, current_counter, open_db, start_demo, totp
 from test_browser import CHROMEDRIVER, CHROMIUM, WAIT
-from test_search_browser import CAPTURE_TIMEOUT, DEMO_MESSAGES, SearchFlow
+from test_search_browser import SearchFlow
 
 SHOTS = OUTPUT / "decryption-browser"
 
@@ -35,24 +33,11 @@ SHOTS = OUTPUT / "decryption-browser"
 def demo(custos_bin, tmp_path_factory):
     """`custos demo` once its sample is captured; yields (server, data dir, credentials, clock offset file)."""
     base = tmp_path_factory.mktemp("decryption-demo")
-    data, creds_file, offset = base / "data", base / "demo.json", base / "clock-offset"
+    offset = base / "clock-offset"
     offset.write_text("0")
-    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)),
-                    extra_env={"CUSTOS_TEST_CLOCK_OFFSET_FILE": str(offset)})
+    server, data, creds = start_demo(custos_bin, base, clock_offset=offset)
     try:
-        deadline = time.monotonic() + CAPTURE_TIMEOUT
-        report: dict = {}
-        while time.monotonic() < deadline:
-            r = run_custos(custos_bin, "verify", "--data", str(data), "--json")
-            lines = [line for line in r.stdout.splitlines() if line.strip()]
-            report = json.loads(lines[-1]) if lines else {}
-            if report.get("messages") == DEMO_MESSAGES:
-                break
-            if not server.alive():
-                pytest.fail(f"custos demo exited during capture:\n{server.log()}")
-            time.sleep(0.5)
-        assert report.get("messages") == DEMO_MESSAGES, f"demo corpus not captured: {report}\n{server.log()}"
-        yield server, data, json.loads(creds_file.read_text()), offset
+        yield server, data, creds, offset
     finally:
         server.stop()
 

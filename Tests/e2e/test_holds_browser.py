@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OUTPUT, REPO, Server, WebClient, custos_env, open_db, run_custos
-from test_search_browser import CAPTURE_TIMEOUT, DEMO_MESSAGES, SearchFlow, browser, downloads  # noqa: F401 (fixtures)
+from conftest import DEMO_MESSAGES, OUTPUT, REPO, WebClient, custos_env, open_db, run_custos, start_demo
+from test_search_browser import SearchFlow, browser, downloads  # noqa: F401 (fixtures)
 
 SHOTS = OUTPUT / "holds-browser"
 CUSTODIAN = "sally.beck@enron.com"
@@ -35,23 +35,9 @@ FORTY_YEARS = 40 * 366 * 86_400
 @pytest.fixture(scope="module")
 def demo(custos_bin, tmp_path_factory):
     base = tmp_path_factory.mktemp("holds-demo")
-    data, creds_file = base / "data", base / "demo.json"
-    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)))
+    server, data, creds = start_demo(custos_bin, base)
     try:
-        deadline = time.monotonic() + CAPTURE_TIMEOUT
-        report: dict = {}
-        while time.monotonic() < deadline:
-            r = run_custos(custos_bin, "verify", "--data", str(data), "--json")
-            lines = [line for line in r.stdout.splitlines() if line.strip()]
-            report = json.loads(lines[-1]) if lines else {}
-            if report.get("messages") == DEMO_MESSAGES:
-                break
-            if not server.alive():
-                pytest.fail(f"custos demo exited during capture:\n{server.log()}")
-            time.sleep(0.5)
-        assert report.get("messages") == DEMO_MESSAGES, f"demo corpus not captured: {report}\n{server.log()}"
-        users = {u["username"]: u for u in json.loads(creds_file.read_text())["users"]}
-        yield server, data, users, base
+        yield server, data, {u["username"]: u for u in creds["users"]}, base
     finally:
         server.stop()
 

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import shutil
-import time
 
 import pytest
 
-from conftest import OUTPUT, Server, run_custos
-from test_search_browser import CAPTURE_TIMEOUT, DEMO_MESSAGES, SearchFlow, browser, downloads, wait_download  # noqa: F401
+from conftest import OUTPUT, start_demo
+from test_search_browser import SearchFlow, browser, downloads, wait_download  # noqa: F401
 
 SHOTS = OUTPUT / "report-browser"
 HUNDRED_DAYS = 100 * 86_400
@@ -30,24 +28,12 @@ HUNDRED_DAYS = 100 * 86_400
 @pytest.fixture(scope="module")
 def demo(custos_bin, tmp_path_factory):
     base = tmp_path_factory.mktemp("report-demo")
-    data, creds_file, offset = base / "data", base / "demo.json", base / "clock-offset"
+    offset = base / "clock-offset"
     offset.write_text("0")
-    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)),
-                    extra_env={"CUSTOS_TEST_CLOCK_OFFSET_FILE": str(offset)})
+    server, _, creds = start_demo(custos_bin, base, clock_offset=offset)
     try:
-        deadline = time.monotonic() + CAPTURE_TIMEOUT
-        report: dict = {}
-        while time.monotonic() < deadline:
-            r = run_custos(custos_bin, "verify", "--data", str(data), "--json")
-            lines = [line for line in r.stdout.splitlines() if line.strip()]
-            report = json.loads(lines[-1]) if lines else {}
-            if report.get("messages") == DEMO_MESSAGES:
-                break
-            time.sleep(0.5)
-        assert report.get("messages") == DEMO_MESSAGES, f"demo corpus not captured: {report}\n{server.log()}"
-        users = {u["username"]: u for u in json.loads(creds_file.read_text())["users"]}
         offset.write_text(str(HUNDRED_DAYS))
-        yield server, users
+        yield server, {u["username"]: u for u in creds["users"]}
     finally:
         server.stop()
 

@@ -25,7 +25,6 @@ import email.policy
 import email.utils
 import html
 import io
-import json
 import os
 import re
 import shutil
@@ -37,12 +36,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OUTPUT, REPO, Server, WebClient, current_counter, run_custos, totp
+from conftest import DEMO_MESSAGES, OUTPUT, REPO, WebClient, current_counter, start_demo, totp
 from test_browser import CHROMEDRIVER, CHROMIUM, WAIT, Flow
 
 SHOTS = OUTPUT / "search-browser"
-DEMO_MESSAGES = 398
-CAPTURE_TIMEOUT = 90.0
 
 BROAD = {"domain": "enron.com"}
 NARROW = {"domain": "enron.com", "after": "2001-06-01", "before": "2001-12-31"}
@@ -97,25 +94,9 @@ def demo(custos_bin, tmp_path_factory):
 
     Yields (server, {username: user}); the server is stopped at teardown.
     """
-    base = tmp_path_factory.mktemp("search-demo")
-    data, creds_file = base / "data", base / "demo.json"
-    server = Server(custos_bin, data, base, command="demo", extra_args=("--credentials", str(creds_file)))
+    server, _, creds = start_demo(custos_bin, tmp_path_factory.mktemp("search-demo"))
     try:
-        deadline = time.monotonic() + CAPTURE_TIMEOUT
-        report: dict = {}
-        while time.monotonic() < deadline:
-            r = run_custos(custos_bin, "verify", "--data", str(data), "--json")
-            lines = [line for line in r.stdout.splitlines() if line.strip()]
-            report = json.loads(lines[-1]) if lines else {"stderr": r.stderr}
-            if report.get("messages") == DEMO_MESSAGES:
-                break
-            if not server.alive():
-                pytest.fail(f"custos demo exited during capture:\n{server.log()}")
-            time.sleep(0.5)
-        assert report.get("ok") is True and report.get("messages") == DEMO_MESSAGES, \
-            f"demo corpus not captured within {CAPTURE_TIMEOUT}s: {report}\n{server.log()}"
-        users = {u["username"]: u for u in json.loads(creds_file.read_text())["users"]}
-        yield server, users
+        yield server, {u["username"]: u for u in creds["users"]}
     finally:
         server.stop()
 
