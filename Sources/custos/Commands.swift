@@ -41,19 +41,21 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Hours custodians have to approve a request before it lapses (1–720).") var approvalWindowHours = 72
     @Option(help: "Run disposition every this many hours (0 turns the schedule off; `custos retention run` still works).")
     var dispositionHours = 24
+    @Option(help: "Working hours for the access report's after-hours flag, HH-HH in UTC, Monday to Friday.") var workingHours = "07-19"
 
     func validate() throws {
         guard (1...168).contains(maxGrantHours) else { throw ValidationError("--max-grant-hours must be between 1 and 168.") }
         guard (1...2_000).contains(maxRequestMessages) else { throw ValidationError("--max-request-messages must be between 1 and 2000.") }
         guard (1...720).contains(approvalWindowHours) else { throw ValidationError("--approval-window-hours must be between 1 and 720.") }
         guard (0...8_760).contains(dispositionHours) else { throw ValidationError("--disposition-hours must be between 0 and 8760.") }
+        guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
     }
 
     func run() async throws {
         let policy = DecryptionPolicy(maximumHours: maxGrantHours, maximumMessages: maxRequestMessages,
                                       approvalWindowHours: approvalWindowHours)
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
-                                           decryptionPolicy: policy)
+                                           decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours))
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
         try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))

@@ -21,15 +21,18 @@ struct ReportAccess: AsyncParsableCommand {
     @Option(help: "The data directory.") var data: String
     @Option(help: "The quarter, YYYY-Qn (UTC).") var quarter: String
     @Option(help: "csv, or html (a printable page with its charts and stylesheet inlined).") var format = "csv"
+    @Option(help: "Working hours for the after-hours flag, HH-HH in UTC, Monday to Friday.") var workingHours = "07-19"
 
     func validate() throws {
         guard Quarter(quarter) != nil else { throw ValidationError("--quarter must look like 2026-Q3.") }
         guard ["csv", "html"].contains(format) else { throw ValidationError("--format must be csv or html.") }
+        guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
     }
 
     func run() async throws {
         let resources = try Resources.locate()
-        let system = try CustosSystem.open(dataDirectory: data, resources: resources, clock: ServerClock.make())
+        let system = try CustosSystem.open(dataDirectory: data, resources: resources, clock: ServerClock.make(),
+                                           reportSettings: try AccessReportSettings(workingHours: workingHours))
         guard let q = Quarter(quarter) else { throw ValidationError("--quarter must look like 2026-Q3.") }
         let report = try system.accessReports.generate(q, format: format, actor: .system("custos report access"))
         let text = format == "html" ? try await accessReportHTML(report, resources: resources) : report.csv

@@ -129,5 +129,9 @@ import Testing
         #expect(AccessReportBuilder.isWorkingTime(Self.q2(9), s) && !AccessReportBuilder.isWorkingTime(Self.q2(19), s))
         #expect(!AccessReportBuilder.isWorkingTime(Self.q2(day: 5, 10), s))  // Saturday
         #expect(AccessReportBuilder.weekStart(Self.q2(day: 6, 23)) == Self.q2(0))
+        let late = try? AccessReportSettings(workingHours: "10-22")
+        #expect(late.map { AccessReportBuilder.isWorkingTime(Self.q2(21), $0) } == true)
+        #expect(late.map { AccessReportBuilder.isWorkingTime(Self.q2(9), $0) } == false)
+        #expect((try? AccessReportSettings(workingHours: "19-07")) == nil && (try? AccessReportSettings(workingHours: "7")) == nil)
     }
 }

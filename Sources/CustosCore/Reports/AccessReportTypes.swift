@@ -44,6 +44,16 @@ public struct AccessReportSettings: Sendable, Equatable {
     public var dormantDays: Int64 = 90
 
     public init() {}
+
+    /// Settings with working hours written `HH-HH` (UTC, start included, end excluded), e.g. `07-19`.
+    public init(workingHours: String) throws {
+        let parts = workingHours.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let start = parts[0], let end = parts[1], (0...23).contains(start), (1...24).contains(end), start < end else {
+            throw DomainError.invalidInput("Working hours are written HH-HH in UTC, for example 07-19.")
+        }
+        workStartHour = start
+        workEndHour = end
+    }
 }
 
 /// One figure of a report: a section, whom or what it is about, what is counted and the count.

@@ -35,17 +35,20 @@ public struct CustosSystem: Sendable {
     /// Opens an initialised data directory.
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
-                            decryptionPolicy: DecryptionPolicy = DecryptionPolicy()) throws -> CustosSystem {
+                            decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
+                            reportSettings: AccessReportSettings = AccessReportSettings()) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
-                                sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy)
+                                sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
+                                reportSettings: reportSettings)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
-                 sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy) throws {
+                 sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
+                 reportSettings: AccessReportSettings = AccessReportSettings()) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
@@ -70,7 +73,7 @@ public struct CustosSystem: Sendable {
         retention = RetentionService(archive: archive, indexer: indexer)
         disposition = DispositionService(archive: archive)
         auditExplorer = AuditExplorer(archive: archive)
-        accessReports = AccessReportService(archive: archive, indexer: indexer)
+        accessReports = AccessReportService(archive: archive, indexer: indexer, settings: reportSettings)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
