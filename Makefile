@@ -6,9 +6,10 @@ PYTHON       ?= python3
 BIN          := .build/debug/custos
 APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3
 APT_BROWSER  := chromium chromium-driver
+APT_SECURITY := sqlmap zzuf default-jre-headless
 DEMO_PORT    ?= 8080
 
-.PHONY: all deps deps-test build demo test test-swift test-e2e bench clean
+.PHONY: all deps deps-test deps-security build demo test test-swift test-e2e test-security bench clean
 
 all: build
 
@@ -30,19 +31,36 @@ deps-test: deps
 	fi
 	@$(PYTHON) -c "import pytest, selenium" 2>/dev/null || $(PYTHON) -m pip install -q -r Tests/e2e/requirements.txt
 
+# Attack, load and crash-safety tools (issue 8): Debian packages, then each area's Python requirements
+# (Tests/security/requirements-*.txt) and set-up scripts (Tests/security/setup-*.sh, e.g. a venv of its own).
+deps-security: deps-test
+	@missing=""; for p in $(APT_SECURITY); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+	    || echo "NOTE: could not install$$missing; the tests that need them fail with a message"; \
+	fi
+	@for r in Tests/security/requirements-*.txt; do [ -f "$$r" ] || continue; \
+	  $(PYTHON) -m pip install -q --disable-pip-version-check -r "$$r" || exit 1; done
+	@for s in Tests/security/setup-*.sh; do [ -f "$$s" ] || continue; sh "$$s" || exit 1; done
+
 build: deps
 	$(SWIFT) build
 
 demo: build
 	$(BIN) demo --port $(DEMO_PORT)
 
-test: deps-test build test-swift test-e2e
+test: deps-security build test-swift test-e2e test-security
 
 test-swift:
 	$(SWIFT) test --parallel
 
 test-e2e:
 	CUSTOS_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/e2e
+
+# Browser journeys with axe-core and the Nu checker, scanners, fuzzing, crash safety and load (issue 8).
+test-security:
+	CUSTOS_BIN=$(BIN) $(PYTHON) -m pytest -q Tests/security
 
 # A benchmark, not a test: prints each figure beside a baseline measured in the same run, as a
 # ratio. BENCH_ARGS=--quick for a 50,000-message look; the default is 1,000,000 messages.
