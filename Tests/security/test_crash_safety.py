@@ -9,12 +9,13 @@ server's complete 200 answer to the batch holding it, with `"status": "stored"` 
 the kill. The proxy keeps its port across restarts, so capture's own retries (connection refused,
 5xx) carry it over a restart; if capture gives up (exit 2), it is simply started again.
 
-After every kill, with the server dead, the database as the crash left it is checked: integrity,
-every acknowledged message present with the id it was acknowledged with, no half-stored message
-(each `messages` row has its envelope and exactly its two participant rows, no orphan envelope or
-participant), the per-month counts agree with the rows. A copy of the crash image is kept and
-`custos verify` runs on each copy at the end. Finally capture runs to completion, the count equals
-the number of distinct messages, `custos verify` passes, and a re-run reports only duplicates.
+After every kill, with the server dead, a copy of the data directory as the crash left it is
+checked (the server restarts on the original, its WAL untouched): integrity, every acknowledged
+message present with the id it was acknowledged with, no half-stored message (each `messages` row
+has its envelope and exactly its two participant rows, no orphan envelope or participant), the
+per-month counts agree with the rows; `custos verify` runs on each copy at the end. Finally
+capture runs to completion, the count equals the number of distinct messages, `custos verify`
+passes, and a re-run reports only duplicates.
 """
 
 from __future__ import annotations
@@ -236,9 +237,11 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
             kill9(server)
             proxy.upstream = None
             acked, posts = proxy.snapshot()  # nothing more can be acknowledged: the server is dead
-            figures = check_crash_image(data, acked)
+            # Copy the crash image first and check the copy: the restarted server must find the data
+            # directory exactly as the kill left it (its WAL not yet recovered by anyone else).
             image = tmp_path / f"crash-image-{k + 1}"
-            shutil.copytree(data, image)  # the crash image as the kill left it
+            shutil.copytree(data, image)
+            figures = check_crash_image(image, acked)
             images.append(image)
             kills.append({"kill": k + 1, "at_s": round(time.monotonic() - started, 1), "uploads_in_flight": in_flight,
                           "acked_batches": posts, **figures})
