@@ -276,17 +276,17 @@ def test_fuzz_every_form_and_the_ingest_api(custos_bin, tmp_path):
         # 1. Every hostile string in every field.
         n = len(hostile)
 
-        def hostile_run(t: dict) -> None:
-            sess = sessions[t["s"]]
-            for i in range(n):
-                if fz.out_of_time():
-                    return
-                values = {f: hostile[(i + 37 * k) % n] for k, f in enumerate(t["fields"])}
-                method, path, body, headers = build(t, sess, values)
-                fz.send(t["name"], method, path, body, headers, list(values.values()))
+        def hostile_run(task: tuple[dict, int]) -> None:
+            t, i = task
+            if fz.out_of_time():
+                return
+            values = {f: hostile[(i + 37 * k) % n] for k, f in enumerate(t["fields"])}
+            method, path, body, headers = build(t, sessions[t["s"]], values)
+            fz.send(t["name"], method, path, body, headers, list(values.values()))
 
+        # Interleaved over the forms, so that a run cut short by the time cap covers every form evenly.
         with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(hostile_run, targets))
+            list(pool.map(hostile_run, [(t, i) for i in range(n) for t in targets], chunksize=16))
         hostile_done = dict(fz.sent)
         hostile_seconds = time.monotonic() - started
 
@@ -313,27 +313,31 @@ def test_fuzz_every_form_and_the_ingest_api(custos_bin, tmp_path):
             list(pool.map(hypothesis_run, targets))
 
         # 3. radamsa mutations of a valid form body (after its csrf field) / query string / path.
-        def radamsa_run(t: dict, seed: int) -> None:
-            rad = pyradamsa.Radamsa(seed=seed)
+        # pyradamsa is not thread-safe (it crashes the interpreter): mutate here, send from the pool.
+        rad = pyradamsa.Radamsa(seed=99)
+        mutations = []
+        for ti, t in enumerate(targets):
+            valid = urllib.parse.urlencode([*t.get("fixed", {}).items(),
+                                            *[(f, "2001-01-01" if f in ("after", "before") else "email") for f in t["fields"]]]).encode()
+            mutations += [(t, rad.fuzz(valid, seed=ti * 1000 + j, max_mut=4096)) for j in range(RADAMSA_PER_TARGET)]
+
+        def radamsa_send(task: tuple[dict, bytes]) -> None:
+            t, mutated = task
+            if fz.out_of_time():
+                return
             sess = sessions[t["s"]]
-            valid = urllib.parse.urlencode([*t.get("fixed", {}).items(), *[(f, "2001-01-01" if f in ("after", "before") else "email")
-                                                                          for f in t["fields"]]]).encode()
-            for j in range(RADAMSA_PER_TARGET):
-                if fz.out_of_time():
-                    return
-                mutated = rad.fuzz(valid, seed=seed * 1000 + j, max_mut=4096)
-                headers = {"Cookie": sess.cookie}
-                if t["method"] in ("GET", "PATH"):
-                    q = urllib.parse.quote(mutated, safe="=&%+")
-                    path = t["path"] + ("?" + q if t["method"] == "GET" else q)
-                    fz.send(t["name"] + " (radamsa)", "GET", path, None, headers, [])
-                else:
-                    body = b"csrf=" + sess.csrf.encode() + b"&" + mutated
-                    fz.send(t["name"] + " (radamsa)", "POST", t["path"], body,
-                            {**headers, "Content-Type": "application/x-www-form-urlencoded"}, [])
+            headers = {"Cookie": sess.cookie}
+            if t["method"] in ("GET", "PATH"):
+                q = urllib.parse.quote(mutated, safe="=&%+")
+                path = t["path"] + ("?" + q if t["method"] == "GET" else q)
+                fz.send(t["name"] + " (radamsa)", "GET", path, None, headers, [])
+            else:
+                body = b"csrf=" + sess.csrf.encode() + b"&" + mutated
+                fz.send(t["name"] + " (radamsa)", "POST", t["path"], body,
+                        {**headers, "Content-Type": "application/x-www-form-urlencoded"}, [])
 
         with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(radamsa_run, targets, range(1, len(targets) + 1)))
+            list(pool.map(radamsa_send, mutations))
 
         # 4. The ingest API: hostile metadata on real sealed items, hypothesis items, radamsa batches.
         real = [json.loads(b)["messages"] for b in record_batches(custos_bin, server.port, token, tmp_path, 60, 20, "sms")]
