@@ -142,8 +142,10 @@ struct UploaderTests {
         }
         #expect(ContinuousClock.now - started >= .milliseconds(60))
         #expect(throws: CaptureClientError.invalidServerURL("ftp://x")) { try CaptureUploader(server: "ftp://x", token: "t") }
-        // Generous for a loaded CI machine; the HTTP client's own silent retrying took minutes.
-        #expect(ContinuousClock.now - started < .seconds(60), "connection refused is not retried inside the HTTP client")
+        // That no attempt is retried silently inside the HTTP client (retryConnectionEstablishment, now off; it
+        // kept one attempt going for minutes) is timed in e2e/test_cli.py, in a process of its own: here, other
+        // suites' blocking work on the shared cooperative threads stretched these three refused connects
+        // (0.08 s alone) to 93–123 s under `swift test --parallel`.
     }
 
     @Test("a server that comes up while the client is retrying still gets everything")

@@ -28,6 +28,26 @@ import Testing
         }
     }
 
+    /// A path that exists but not for the method gets 405 naming what it takes; a path that does
+    /// not exist stays 404. Literal segments win over parameters, as in the router. (Unsafe methods
+    /// on web pages meet the CSRF check first and get 403.)
+    @Test func undeclaredMethodsGet405WithAllow() async throws {
+        let h = try await Harness.make()
+        try await h.run { client in
+            for (method, path, allow) in [(HTTPRequest.Method.trace, "/api/v1/archive-key", "GET"), (.get, "/api/v1/messages", "POST"),
+                                          (.delete, "/api/v1/messages", "POST"), (.get, "/audit/verify", "POST"),
+                                          (.get, "/requests/7/approve", "POST")] {
+                let r = try await client.execute(uri: path, method: method, headers: [:], body: nil)
+                #expect(r.status == .methodNotAllowed, "\(method) \(path)")
+                #expect(r.headers[.allow] == allow, "\(method) \(path)")
+                if path.hasPrefix("/api/") { #expect(r.headers[.contentType] == "application/json") }
+            }
+            let missing = try await client.execute(uri: "/api/v1/nothing", method: .trace, headers: [:], body: nil)
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.allow] == nil)
+        }
+    }
+
     @Test func batchesAreValidatedPerItemStoredOnceAndAudited() async throws {
         let f = try await ArchiveFixture.make()
         let good = try (1...3).map { try f.item("Body of message \($0) that nobody may read", uid: "email:m\($0)") }

@@ -444,3 +444,23 @@ def test_verify_detects_archive_tampering(custos_bin, archived_data, tmp_path, n
     assert text.returncode == 1 and js.returncode == 1, f"{name}: verify passed a tampered archive:\n{text.stdout}"
     assert report["ok"] is False and f"message {message}" in report["failure"], report
     assert f"message {message}" in text.stdout, text.stdout
+
+
+def test_capture_to_a_closed_port_gives_up_after_its_retries(custos_bin, tmp_path):
+    """Refused connections are retried by the client's own policy (6 attempts, about 15 s of backoff) and
+    never silently inside the HTTP client, which once kept a single attempt going for minutes."""
+    import socket
+    import subprocess
+    from conftest import REPO, custos_env, free_port
+    mail = tmp_path / "one.eml"
+    mail.write_bytes(b"From: a@example.com\r\nTo: b@example.com\r\nSubject: x\r\nDate: Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\nbody\r\n")
+    port = free_port()
+    with socket.socket() as s:  # nothing listens there
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+    started = time.monotonic()
+    r = subprocess.run([str(custos_bin), "capture", "--server", f"http://127.0.0.1:{port}", "--token", "cst_x",
+                        "--format", "eml", str(mail)], cwd=REPO, env=custos_env(), capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - started
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "after 6 attempts" in r.stderr + r.stdout, r.stderr
+    assert 14 <= elapsed < 60, f"gave up after {elapsed:.1f} s"

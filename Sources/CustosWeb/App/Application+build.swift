@@ -55,6 +55,8 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
         return (audit, audit.ok ? try system.verifyArchive() : nil)
     }, renderer: renderer).addRoutes(to: routes)
     ReportsController(reports: system.accessReports, clock: system.clock, renderer: renderer).addRoutes(to: routes)
+    // Last, so it wraps only the router's "no such route" answer.
+    router.add(middleware: MethodNotAllowedMiddleware(table: routes.table))
     return (router, routes.table)
 }
 

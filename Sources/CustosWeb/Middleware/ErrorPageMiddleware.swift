@@ -27,15 +27,20 @@ struct ErrorPageMiddleware: RouterMiddleware {
                     "error": .string(Self.loggable(error)),
                 ])
             }
+            // Only the headers an error is meant to carry (Allow on a 405, Retry-After on a 429).
+            let extra = (error as? HTTPError)?.headers.filter { $0.name == .allow || $0.name == .retryAfter } ?? []
             if request.uri.path.hasPrefix("/api/") {
                 let body = "{\"error\":\(CanonicalJSON.string(message)),\"request_id\":\(CanonicalJSON.string(context.id))}"
-                return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                                body: .init(byteBuffer: ByteBuffer(string: body)))
+                var response = Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                                        body: .init(byteBuffer: ByteBuffer(string: body)))
+                response.headers.append(contentsOf: extra)
+                return response
             }
             var response = renderer.page("error", ErrorView(
                 chrome: ChromeBuilder.make(status.reasonPhrase, context: context),
                 status: Int(status.code), reason: status.reasonPhrase, message: message, requestID: context.id,
                 signInLink: status == .unauthorized || context.auth == nil), status: status)
+            response.headers.append(contentsOf: extra)
             SecurityHeadersMiddleware.apply(to: &response.headers, tls: tls)
             return response
         }
