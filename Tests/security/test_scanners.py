@@ -18,7 +18,7 @@ point at: a matter with a hold (legal), a decryption request (auditor). Then, al
 - Finally each server's log holds no "request failed" (logged for every 5xx), it is alive, and every
   role is still signed in.
 
-What is bounded, and why (the module must finish in about six minutes on two shared cores):
+What is bounded, and why (the module must finish in about five minutes on two shared cores):
 - sqlmap: `--dbms=SQLite` (the only database Custos runs on: payloads for other engines cannot
   apply), default risk 1 (risk 2+ adds heavy-query time-based payloads that load the shared machine
   and UPDATE-style payloads), `--time-sec=2 --timeout=15`, and a wall-clock cap per run (a run that
@@ -64,12 +64,12 @@ OPENAPI = REPO / "docs" / "openapi.yaml"
 
 # Wall-clock caps (seconds). A tool that hits its cap fails its test: an unfinished scan proves nothing.
 SQLMAP_CAP = 300
-WAPITI_SCAN_TIME = 200  # wapiti's own --max-scan-time; the process cap is a little above it
+WAPITI_SCAN_TIME = 150  # wapiti's own --max-scan-time; the process cap is a little above it
 # Each wapiti module attacks for at most this long per role (its payload sets are large: about 400
 # requests per parameter over sql, xss, exec and file). A module that reaches it stops and the run
 # says so ("Max attack time was reached"); the test prints which ones did.
-WAPITI_ATTACK_TIME = 45
-WAPITI_CAP = 260
+WAPITI_ATTACK_TIME = 30
+WAPITI_CAP = 200
 SCHEMATHESIS_TIME = 60
 SCHEMATHESIS_CAP = 150
 PARALLEL = 4  # tools running at once (two cores; the tools mostly wait on the server)
