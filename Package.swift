@@ -55,7 +55,6 @@ let package = Package(
             dependencies: [
                 "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -96,6 +95,8 @@ let package = Package(
             dependencies: [
                 "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                // Only as the reference the pages' own template engine is compared with (TemplateEngineTests).
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

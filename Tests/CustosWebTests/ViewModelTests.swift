@@ -1,10 +1,9 @@
 @testable import CustosCore
 @testable import CustosWeb
 import Foundation
-import Mustache
 import Testing
 
-/// The pages' view models answer Mustache by name (a switch, not reflection) and format times by arithmetic
+/// The pages' view models answer the template engine by name (a switch, not reflection) and format times by arithmetic
 /// (not a DateFormatter per call); both must give exactly what reflection and Foundation give.
 @Suite struct ViewModelTests {
     static let hit = SearchService.Hit(id: 42, sentAt: 1_700_000_000, platform: "email", conversation: "thread <a>", conversationKey: "ab",
@@ -16,7 +15,7 @@ import Testing
                                nav: [Chrome.NavItem(href: "/search", label: "Search", current: true)], notice: nil, error: "bad date")
 
     /// Every stored property, looked up by name, equals what `Mirror` finds; unknown names give nil.
-    private func expectMatchesMirror(_ value: some MustacheParent, _ type: String) {
+    private func expectMatchesMirror(_ value: some TemplateParent, _ type: String) {
         var labels = 0
         for child in Mirror(reflecting: value).children {
             guard let label = child.label else { continue }
@@ -29,26 +28,30 @@ import Testing
         #expect(value.child(named: "noSuchProperty") == nil)
     }
 
-    @Test func childrenByNameMatchReflection() {
+    static let form: SearchFormView = {
         var q = SearchQuery()
         q.participant = "ada@example.com"
         q.cursor = SearchCursor(sentAt: 1, id: 2)
-        let form = SearchFormView(q, platforms: ["email", "slack"])
-        let row = HitRow(Self.hit, current: true)
-        let search = SearchView(chrome: Self.chrome, form: form, ran: true, total: 7, hits: [row], nextPath: "/search?cursor=1.2",
-                                firstPagePath: nil, platformFacets: [FacetRow(label: "email", count: 7)],
-                                monthFacets: [FacetRow(label: "2023-11", count: 7)], hidden: [HiddenField(name: "participant", value: "ada")],
-                                canSave: true, hasHits: true, archiveTotal: 9,
-                                saved: [SavedRow(name: "mine", filters: "participant: ada", path: "/search?x", deleteAction: "/d")],
-                                exportLimit: "10,000", canRequest: true, requestAllPath: "/requests/new?participant=ada", requestLimit: 1_000)
-        let message = MessageView(chrome: Self.chrome, message: row, direction: "inbound", capturedAt: "2023-11-14 22:13 UTC",
-                                  retentionClass: "default", retentionEnds: "2030-11-14",
-                                  holds: [HoldBadge(id: 3, matter: "SEC", active: true, path: "/holds/3")], heldNow: true, epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
-                                  neighbours: [row], conversationPath: "/conversations/ab", canRequest: true,
-                                  requestPath: "/requests/new?message_id=42", requestConversationPath: "/requests/new?conversation=ab",
-                                  contentPath: "/messages/42/content")
-        let conversation = ConversationView(chrome: Self.chrome, title: "thread", total: 1, hits: [row], olderPath: nil, canRequest: false,
-                                            requestPath: "/requests/new?conversation=ab")
+        return SearchFormView(q, platforms: ["email", "slack"])
+    }()
+    static let row = HitRow(hit, current: true)
+    static let search = SearchView(chrome: chrome, form: form, ran: true, total: 7, hits: [row], nextPath: "/search?cursor=1.2",
+                                   firstPagePath: nil, platformFacets: [FacetRow(label: "email", count: 7)],
+                                   monthFacets: [FacetRow(label: "2023-11", count: 7)], hidden: [HiddenField(name: "participant", value: "ada")],
+                                   canSave: true, hasHits: true, archiveTotal: 9,
+                                   saved: [SavedRow(name: "mine", filters: "participant: ada", path: "/search?x", deleteAction: "/d")],
+                                   exportLimit: "10,000", canRequest: true, requestAllPath: "/requests/new?participant=ada", requestLimit: 1_000)
+    static let message = MessageView(chrome: chrome, message: row, direction: "inbound", capturedAt: "2023-11-14 22:13 UTC",
+                                     retentionClass: "default", retentionEnds: "2030-11-14",
+                                     holds: [HoldBadge(id: 3, matter: "SEC", active: true, path: "/holds/3")], heldNow: true, epoch: 1, ciphertextHash: "00", participants: [PartRow(part: "from", display: "Ada")],
+                                     neighbours: [row], conversationPath: "/conversations/ab", canRequest: true,
+                                     requestPath: "/requests/new?message_id=42", requestConversationPath: "/requests/new?conversation=ab",
+                                     contentPath: "/messages/42/content")
+    static let conversation = ConversationView(chrome: chrome, title: "thread", total: 1, hits: [row], olderPath: nil, canRequest: false,
+                                               requestPath: "/requests/new?conversation=ab")
+
+    @Test func childrenByNameMatchReflection() {
+        let (form, row, search, message, conversation) = (Self.form, Self.row, Self.search, Self.message, Self.conversation)
         expectMatchesMirror(Self.chrome, "Chrome")
         expectMatchesMirror(Self.chrome.otherRoles[0], "RoleOption")
         expectMatchesMirror(Self.chrome.nav[0], "NavItem")

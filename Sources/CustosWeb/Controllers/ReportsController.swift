@@ -52,8 +52,8 @@ public func accessReportHTML(_ report: AccessReport, resources: Resources) async
     let renderer = try await Renderer(directory: resources.templates.path)
     let chrome = Chrome(title: "Access report \(report.quarter)", csrf: "", signedIn: false, username: "", displayName: "",
                         activeRole: "", otherRoles: [], canSwitchRole: false, nav: [], notice: nil, error: nil)
-    let html = renderer.library.render(AccessReportView(chrome: chrome, report: report, quarters: [report.quarter.description], csvPath: ""),
-                                       withTemplate: "reports/access") ?? ""
+    let html = renderer.library.renderString(AccessReportView(chrome: chrome, report: report, quarters: [report.quarter.description], csvPath: ""),
+                                             template: "reports/access") ?? ""
     let css = (try? String(contentsOf: resources.publicFiles.appendingPathComponent("custos.css"), encoding: .utf8)) ?? ""
     return html.replacingOccurrences(of: "<link rel=\"stylesheet\" href=\"/custos.css\">", with: "<style>\n" + css + "</style>")
 }

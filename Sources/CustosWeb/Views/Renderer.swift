@@ -1,9 +1,8 @@
 import Hummingbird
-import Mustache
 
 /// Loads the templates once at start-up and renders typed view models into HTML responses.
 public struct Renderer: Sendable {
-    let library: MustacheLibrary
+    let library: TemplateLibrary
 
     /// Every template the application renders; start-up fails if one is missing.
     static let required = [
@@ -15,8 +14,8 @@ public struct Renderer: Sendable {
 
     /// Loads `directory` and checks that every required template is present.
     public init(directory: String) async throws {
-        library = try await MustacheLibrary(directory: directory)
-        let missing = Self.required.filter { library.getTemplate(named: $0) == nil }
+        library = try TemplateLibrary(directory: directory)
+        let missing = Self.required.filter { !library.contains($0) }
         guard missing.isEmpty else {
             throw StartupError("templates missing from \(directory): \(missing.joined(separator: ", "))")
         }
@@ -24,11 +23,11 @@ public struct Renderer: Sendable {
 
     /// Renders `model` with `template` into an HTML response that no cache may keep.
     public func page(_ template: String, _ model: some Sendable, status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(model, withTemplate: template) ?? ""
+        let html = library.render(model, template: template) ?? []
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
     }
 }
 

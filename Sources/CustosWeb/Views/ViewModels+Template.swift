@@ -1,11 +1,9 @@
-import Mustache
-
-// Children by name for the views of the search pages and the layout, so Mustache looks values up with a
+// Children by name for the views of the search pages and the layout, so the renderer looks values up with a
 // switch instead of `Mirror` reflection. A results page resolves thousands of names (11 per row, and names
 // such as `chrome.csrf` searched outward through every enclosing view); by reflection that was half the CPU
 // of serving it. Each switch names every stored property: a test checks them against `Mirror`.
 
-extension Chrome: MustacheParent {
+extension Chrome: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "title": title
@@ -24,7 +22,7 @@ extension Chrome: MustacheParent {
     }
 }
 
-extension Chrome.RoleOption: MustacheParent {
+extension Chrome.RoleOption: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "value": value
@@ -34,7 +32,7 @@ extension Chrome.RoleOption: MustacheParent {
     }
 }
 
-extension Chrome.NavItem: MustacheParent {
+extension Chrome.NavItem: TemplateParent {
     public func child(named name: String) -> Any? {
         switch name {
         case "href": href
@@ -45,7 +43,7 @@ extension Chrome.NavItem: MustacheParent {
     }
 }
 
-extension HitRow: MustacheParent {
+extension HitRow: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "id": id
@@ -65,7 +63,7 @@ extension HitRow: MustacheParent {
     }
 }
 
-extension FacetRow: MustacheParent {
+extension FacetRow: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "label": label
@@ -75,7 +73,7 @@ extension FacetRow: MustacheParent {
     }
 }
 
-extension HiddenField: MustacheParent {
+extension HiddenField: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "name": self.name
@@ -85,7 +83,7 @@ extension HiddenField: MustacheParent {
     }
 }
 
-extension SavedRow: MustacheParent {
+extension SavedRow: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "name": self.name
@@ -97,7 +95,7 @@ extension SavedRow: MustacheParent {
     }
 }
 
-extension PartRow: MustacheParent {
+extension PartRow: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "part": part
@@ -107,7 +105,7 @@ extension PartRow: MustacheParent {
     }
 }
 
-extension OptionRow: MustacheParent {
+extension OptionRow: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "value": value
@@ -118,7 +116,7 @@ extension OptionRow: MustacheParent {
     }
 }
 
-extension SearchFormView: MustacheParent {
+extension SearchFormView: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "participant": participant
@@ -136,7 +134,7 @@ extension SearchFormView: MustacheParent {
     }
 }
 
-extension SearchView: MustacheParent {
+extension SearchView: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "chrome": chrome
@@ -162,7 +160,7 @@ extension SearchView: MustacheParent {
     }
 }
 
-extension MessageView: MustacheParent {
+extension MessageView: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "chrome": chrome
@@ -187,7 +185,7 @@ extension MessageView: MustacheParent {
     }
 }
 
-extension ConversationView: MustacheParent {
+extension ConversationView: TemplateParent {
     func child(named name: String) -> Any? {
         switch name {
         case "chrome": chrome
