@@ -1,3 +1,4 @@
+import Foundation
 import CustosCore
 import CustosCrypto
 import Testing
@@ -64,6 +65,18 @@ import Testing
             encoded += [0, 0, 0, UInt8(field.utf8.count)] + Array(field.utf8)
         }
         #expect(BLAKE2b.hash(AuditChain.genesis + encoded) == base)
+    }
+
+    /// Shareable search URLs: only unreserved ASCII stays as it is; everything else, multi-byte
+    /// characters included, is %-encoded byte by byte, and decoding gives the value back.
+    @Test func queryParametersArePercentEncodedByTheByte() {
+        #expect(SearchService.encode([("participant", "ada+x@example.com"), ("q", "a b&c=d/é~._-")])
+                == "participant=ada%2Bx%40example.com&q=a%20b%26c%3Dd%2F%C3%A9~._-")
+        for value in ["", "plain", "<script>\"'", "👩‍⚖️ naïve", "100%", "\u{0}\n\r\t"] {
+            let encoded = SearchService.encode([("v", value)]).dropFirst(2)
+            #expect(encoded.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-._~%".contains($0)) })
+            #expect(String(encoded).removingPercentEncoding == value)
+        }
     }
 
     @Test func hexRoundTrip() {

@@ -67,6 +67,15 @@ import Testing
         expectMatchesMirror(conversation, "ConversationView")
     }
 
+    @Test func pathPatternsAreFilled() {
+        #expect(Paths.with(Paths.message, id: 42) == "/messages/42")
+        #expect(Paths.with(Paths.conversation, key: "00ff") == "/conversations/00ff")
+        #expect(Paths.with("/a/{id}/b/{id}", key: "7") == "/a/7/b/7")
+        #expect(Paths.with("/{i/{id", key: "7") == "/{i/{id")
+        #expect(Paths.with("/é/{id}", id: -1) == "/é/-1")
+        #expect(HitRow(Self.hit).mediaTypes == "application/pdf, image/png")
+    }
+
     @Test func utcTimesMatchFoundation() {
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")

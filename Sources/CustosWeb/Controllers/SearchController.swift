@@ -60,7 +60,7 @@ struct SearchController {
                 heldNow: holds.contains(where: \.active), epoch: d.epoch, ciphertextHash: d.ciphertextHash,
                 participants: d.participants.map { PartRow(part: $0.part, display: $0.display) },
                 neighbours: d.neighbours.map { HitRow($0, current: $0.id == id) },
-                conversationPath: Paths.conversation.replacingOccurrences(of: "{id}", with: d.hit.conversationKey),
+                conversationPath: Paths.with(Paths.conversation, key: d.hit.conversationKey),
                 canRequest: Self.canRequest(context), requestPath: Paths.requestsNew + "?message_id=\(id)",
                 requestConversationPath: Paths.requestsNew + "?conversation=" + d.hit.conversationKey,
                 contentPath: try Self.canRequest(context) && context.auth.map { try decryption.liveGrant(messageID: id, user: $0.user) != nil } == true

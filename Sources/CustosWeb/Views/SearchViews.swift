@@ -26,7 +26,7 @@ struct HitRow: Sendable {
         recipients = h.recipients.joined(separator: ", ")
         size = Self.bytes(h.size)
         attachments = h.attachmentCount
-        mediaTypes = h.mediaTypes.replacingOccurrences(of: ",", with: ", ")
+        mediaTypes = h.mediaTypes.split(separator: ",", omittingEmptySubsequences: false).joined(separator: ", ")
         self.current = current
         disposed = h.disposedAt.map(ISO8601.day)
     }
