@@ -63,7 +63,7 @@ struct ServeForBenchmark: AsyncParsableCommand {
             while getppid() == parent { sleep(1) }
             Foundation.exit(0)
         }
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), auditHead: .background)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: "127.0.0.1", port: port))
         try await app.runService()
     }

@@ -50,7 +50,8 @@ struct RunBenchmarks: AsyncParsableCommand {
             memory = bench.server.memory()
             if !corpusOptions.keep { try? FileManager.default.removeItem(atPath: bench.spool.directory) }
             // Issue 4's search stages: the archive holds the whole corpus and the server is still up.
-            system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources)
+            // Opened as `custos serve` opens it (the signed head written in the background).
+            system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources, auditHead: .background)
             search = try await SearchBench.run(bench: bench, system: system, workdir: workdir, samples: max(20, samples),
                                                connections: loadConnections, loadSeconds: loadSeconds ?? (corpusOptions.quick ? 3 : 10),
                                                rounds: 2)

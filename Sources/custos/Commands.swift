@@ -55,7 +55,8 @@ struct Serve: AsyncParsableCommand {
         let policy = DecryptionPolicy(maximumHours: maxGrantHours, maximumMessages: maxRequestMessages,
                                       approvalWindowHours: approvalWindowHours)
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
-                                           decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours))
+                                           decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours),
+                                           auditHead: .background)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
         try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))

@@ -1,5 +1,6 @@
 import CustosCore
 import Foundation
+import Synchronization
 import Testing
 
 /// The signed head file: a lone caller finds its head on disk when `advance` returns, concurrent callers leave the
@@ -52,4 +53,50 @@ import Testing
         }
         #expect(found == head(400))
     }
+
+    @Test func inBackgroundModeHeadsAreSignedOffTheCallerAndFlushWaitsForTheNewest() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + AuditHeadFile.fileName
+        let anchor = AuditHeadAnchor(path: path, mode: .background)
+        // `advance` returns while the head cannot be signed yet: signing and writing happen elsewhere.
+        let gate = DispatchSemaphore(value: 0)
+        anchor.advance(seq: 1) {
+            _ = gate.wait(timeout: .now() + 5)
+            return head(1)
+        }
+        #expect(try AuditHeadFile.read(from: path) == nil)
+        gate.signal()
+        anchor.flush()
+        #expect(try AuditHeadFile.read(from: path) == head(1))
+
+        let signed = Signed()
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<4 {
+                group.addTask {
+                    for i in 0..<100 {
+                        let seq = Int64(i * 4 + t + 2)
+                        anchor.advance(seq: seq) {
+                            signed.list.withLock { $0.append(seq) }
+                            return head(seq)
+                        }
+                    }
+                }
+            }
+        }
+        anchor.flush()
+        #expect(try AuditHeadFile.read(from: path) == head(401))
+        let order = signed.list.withLock { $0 }
+        // Signed in increasing order only, never the same head twice, and the newest last.
+        #expect(order == order.sorted() && Set(order).count == order.count && order.last == 401)
+        // An older head noted after a newer one is ignored, in the background too.
+        anchor.advance(seq: 17) { head(17) }
+        anchor.flush()
+        #expect(try AuditHeadFile.read(from: path) == head(401))
+    }
+}
+
+/// The heads an anchor signed, in the order it signed them.
+private final class Signed: Sendable {
+    let list = Mutex<[Int64]>([])
 }

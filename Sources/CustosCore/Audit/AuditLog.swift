@@ -49,60 +49,101 @@ public struct AuditLog: Sendable {
                                signature: try Ed25519.sign(message, secretKey: signingKey.secretKey))
     }
 
-    /// Records the committed head outside the database (see `AuditHeadAnchor`).
+    /// Records the committed head outside the database (see `AuditHeadAnchor`); the anchor signs it when it
+    /// writes it, so heads replaced before their turn are never signed.
     func anchorCommitted(_ entry: AuditEntry) {
-        guard let anchor, let checkpoint = try? sign(entry) else { return }
-        anchor.advance(to: checkpoint)
+        guard let anchor else { return }
+        anchor.advance(seq: entry.seq) { [self] in try? sign(entry) }
     }
+
+    /// Waits until the newest committed head is in the head file (a server stopping calls this).
+    public func flushHead() { anchor?.flush() }
 }
 
 /// The latest signed head, kept in a file beside the database. Rows cut from the end of the log
 /// leave the database shorter than this file says, which `custos verify` reports as truncation.
 ///
 /// Replacing the file costs milliseconds on ext4 (rename over a file flushes the new one's data), far more
-/// than the audited action: with one write per commit under a lock, concurrent searches queued behind the disk.
-/// So a caller writes its head itself only when no write is in progress (a command-line run, an idle server:
-/// its head is on disk when `advance` returns); otherwise it leaves the head to the writer in progress, and a
-/// background writer keeps replacing the file with the newest head until none is waiting. The file then trails
-/// the log by at most the commits of one write, as it may after a crash anyway.
+/// than the audited action. Two modes:
+/// - `immediate` (command-line runs): a caller writes its head itself when no write is in progress, so its head
+///   is on disk when `advance` returns; otherwise it leaves the head to the writer in progress.
+/// - `background` (`custos serve`): callers only note their head; one background writer signs and writes the
+///   newest noted head until none is waiting. A profile of the search page under load found the synchronous
+///   write and signature on the request's own thread (half of an audited search's time alone, and stalls of
+///   tens of milliseconds when the disk was busy). `flush()` waits for the writer; the server calls it when
+///   it stops.
+/// Either way the file trails the log by at most the commits of one write, as it may after a crash anyway.
 public final class AuditHeadAnchor: Sendable {
+    public enum Mode: Sendable { case immediate, background }
+
+    /// A head waiting to be written: its sequence number and how to sign it.
+    private struct Pending: Sendable {
+        let seq: Int64
+        let make: @Sendable () -> AuditCheckpoint?
+    }
+
     private struct State {
         /// The newest head taken: written, being written or waiting.
         var newest: Int64 = 0
-        var pending: AuditCheckpoint?
+        var pending: Pending?
         var writing = false
     }
 
+    private enum Step { case nothing, writeHere, startWriter }
+
     private let path: String
+    private let mode: Mode
     private let state = Mutex(State())
     private let background = DispatchQueue(label: "custos.audit-head")
 
-    public init(path: String) { self.path = path }
+    public init(path: String, mode: Mode = .immediate) {
+        self.path = path
+        self.mode = mode
+    }
 
     /// Records `checkpoint` as the head unless a later one is already there (commits can finish out of order).
     public func advance(to checkpoint: AuditCheckpoint) {
-        let writeNow = state.withLock { s -> Bool in
-            guard checkpoint.seq > s.newest else { return false }
-            s.newest = checkpoint.seq
+        advance(seq: checkpoint.seq) { checkpoint }
+    }
+
+    /// Records head `seq` unless a later one is already there; `make` signs it, called only if it is written.
+    public func advance(seq: Int64, make: @escaping @Sendable () -> AuditCheckpoint?) {
+        let step = state.withLock { s -> Step in
+            guard seq > s.newest else { return .nothing }
+            s.newest = seq
             if s.writing {
-                s.pending = checkpoint
-                return false
+                s.pending = Pending(seq: seq, make: make)
+                return .nothing
             }
             s.writing = true
-            return true
+            if mode == .background {
+                s.pending = Pending(seq: seq, make: make)
+                return .startWriter
+            }
+            return .writeHere
         }
-        guard writeNow else { return }
-        write(checkpoint)
-        let more = state.withLock { s -> Bool in
-            if s.pending == nil { s.writing = false }
-            return s.pending != nil
+        switch step {
+        case .nothing: return
+        case .startWriter: background.async { self.drain() }
+        case .writeHere:
+            write(make())
+            let more = state.withLock { s -> Bool in
+                if s.pending == nil { s.writing = false }
+                return s.pending != nil
+            }
+            if more { background.async { self.drain() } }
         }
-        if more { background.async { self.drain() } }
+    }
+
+    /// Returns once every head noted before the call is written or superseded by a written one (in `immediate`
+    /// mode, a caller writing its own head at that moment is not waited for: its `advance` returns after).
+    public func flush() {
+        background.sync {}
     }
 
     /// Writes the newest waiting head until none is left, then lets callers write again.
     private func drain() {
-        while let next = state.withLock({ s -> AuditCheckpoint? in
+        while let next = state.withLock({ s -> Pending? in
             guard let p = s.pending else {
                 s.writing = false
                 return nil
@@ -110,12 +151,13 @@ public final class AuditHeadAnchor: Sendable {
             s.pending = nil
             return p
         }) {
-            write(next)
+            write(next.make())
         }
     }
 
     /// A failed write leaves the older head in place; the next commit's head replaces it.
-    private func write(_ checkpoint: AuditCheckpoint) {
+    private func write(_ checkpoint: AuditCheckpoint?) {
+        guard let checkpoint else { return }
         _ = try? AuditHeadFile.write(checkpoint, to: path)
     }
 }

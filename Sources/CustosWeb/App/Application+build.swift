@@ -94,6 +94,7 @@ public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every s
                 }
             }
         }
+        defer { system.archive.auditLog.flushHead() }
         try await group.next()
         group.cancelAll()
     }

@@ -36,25 +36,26 @@ public struct CustosSystem: Sendable {
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
                             decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
-                            reportSettings: AccessReportSettings = AccessReportSettings()) throws -> CustosSystem {
+                            reportSettings: AccessReportSettings = AccessReportSettings(),
+                            auditHead: AuditHeadAnchor.Mode = .immediate) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
                                 sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
-                                reportSettings: reportSettings)
+                                reportSettings: reportSettings, auditHead: auditHead)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
                  sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
-                 reportSettings: AccessReportSettings = AccessReportSettings()) throws {
+                 reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
         self.clock = clock
         store = try SQLiteArchiveStore(path: Self.databasePath(dataDirectory), migrations: resources.migrations)
-        let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory)))
+        let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory), mode: auditHead))
         archive = Archive(store: store, auditLog: log, clock: clock)
         let hasher = PasswordHasher()
         let work = BlockingWork()
