@@ -44,6 +44,10 @@ enum SearchReport {
                    + "transaction, rows decoded), direct = the same SQL prepared once and stepped with SQLite's C API on a connection of "
                    + "its own. The measuring thread ran \(Measure.fixed(l.running, 1)) s of \(Measure.fixed(l.wall, 1)) s and waited "
                    + "\(Measure.fixed(l.waiting, 2)) s for a CPU (\(Measure.fixed(l.waiting / max(l.wall, 0.001) * 100, 0)) %).")
+        if !l.stages.isEmpty {
+            table.note("The whole page's steps in-process, median ms each (each step in a transaction of its own): "
+                       + l.stages.map { $0.name + " " + Measure.fixed($0.median * 1_000, 3) }.joined(separator: "; ") + ".")
+        }
         let loadWall = page.seconds
         table.note("Search page load: \(page.tool), \(r.connections) connections, \(r.pathCount) month searches of the busiest participant "
                    + "in turn, \(Measure.grouped(page.requests)) requests in \(Measure.fixed(loadWall, 1)) s (each one audited); "

@@ -26,6 +26,8 @@ enum SearchLatency {
         var running = 0.0
         var waiting = 0.0
         var wall = 0.0
+        /// Where the whole page's time goes, step by step.
+        var stages: [PageStages.Stage] = []
     }
 
     static let page = SearchService.pageSize
@@ -44,6 +46,7 @@ enum SearchLatency {
         result.figures.append(try wholePage(plan.cases[0], system: system, raw: raw, auditor: auditor, samples: max(20, samples / 4),
                                             into: &result))
         result.figures += try archiveFacets(plan, system: system, raw: raw, samples: samples, into: &result)
+        result.stages = try PageStages.run(plan.cases[0], system: system, auditor: auditor, samples: max(20, samples / 4))
         let after = Measure.threadScheduling()
         (result.running, result.waiting, result.wall) = (after.running - sched.running, after.waiting - sched.waiting, Measure.now() - start)
         return result
