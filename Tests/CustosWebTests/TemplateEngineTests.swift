@@ -107,10 +107,10 @@ import Testing
         var unran = search
         unran.ran = false
         unran.saved = []
-        var row = ViewModelTests.row
-        row.conversation = hostile
-        row.disposed = "2031-01-01"
-        search.hits = [row, ViewModelTests.row]
+        var hit = ViewModelTests.hit
+        hit.conversation = hostile
+        hit.disposedAt = 1_924_992_000
+        search.hits = [HitRow(hit, current: true), ViewModelTests.row]
         var signedOut = chrome
         signedOut.signedIn = false
         let pages: [(String, Any)] = [

@@ -1,20 +1,22 @@
 import CustosCore
 
 /// One result row as the pages show it.
-struct HitRow: Sendable {
-    var id: Int64
-    var path: String
-    var sentAt: String
-    var platform: String
-    var conversation: String
-    var senders: String
-    var recipients: String
-    var size: String
-    var attachments: Int
-    var mediaTypes: String
-    var current: Bool
+/// A class, not a struct: a results page hands each row to the renderer several times (as an element, as a
+/// context, through casts), and copying a struct of ten strings retained every one of them each time.
+final class HitRow: Sendable {
+    let id: Int64
+    let path: String
+    let sentAt: String
+    let platform: String
+    let conversation: String
+    let senders: String
+    let recipients: String
+    let size: String
+    let attachments: Int
+    let mediaTypes: String
+    let current: Bool
     /// The day the message was disposed of; only its metadata is left.
-    var disposed: String?
+    let disposed: String?
 
     init(_ h: SearchService.Hit, current: Bool = false) {
         id = h.id
@@ -36,7 +38,14 @@ struct HitRow: Sendable {
     }
 }
 
-struct FacetRow: Sendable { var label: String; var count: Int }
+final class FacetRow: Sendable {
+    let label: String
+    let count: Int
+    init(label: String, count: Int) {
+        self.label = label
+        self.count = count
+    }
+}
 struct HiddenField: Sendable { var name: String; var value: String }
 struct SavedRow: Sendable { var name: String; var filters: String; var path: String; var deleteAction: String }
 struct PartRow: Sendable { var part: String; var display: String }
