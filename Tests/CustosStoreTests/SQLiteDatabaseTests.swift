@@ -22,7 +22,8 @@ struct SQLiteDatabaseTests {
             #expect(try conn.queryOne("PRAGMA page_size")?.int(0) == 8192)
             #expect(try conn.queryOne("PRAGMA journal_mode")?.text(0) == "wal")
             #expect(try conn.queryOne("PRAGMA cache_size")?.int(0) == -49152)
-            #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 32000)
+            // SQLite's own checkpoint (inside the commit, under the write lock) is off: see the next test.
+            #expect(try conn.queryOne("PRAGMA wal_autocheckpoint")?.int(0) == 0)
             #expect(try conn.queryOne("PRAGMA synchronous")?.int(0) == 1)  // NORMAL
             #expect(try conn.queryOne("PRAGMA foreign_keys")?.int(0) == 1)
             #expect(try conn.queryOne("PRAGMA secure_delete")?.int(0) == 1)
@@ -37,6 +38,34 @@ struct SQLiteDatabaseTests {
         // Settled in the file: a second open sees the same.
         let again = try Database(path: scratch.path(), readers: 1)
         #expect(try again.read { try $0.queryOne("PRAGMA page_size")?.int(0) } == 8192)
+    }
+
+    @Test("the WAL is copied back by a checkpointer of its own once it holds the threshold's frames, while the writer goes on")
+    func backgroundCheckpoints() throws {
+        let scratch = try SQLiteScratch()
+        defer { scratch.remove() }
+        let db = try Database(path: scratch.path(), checkpointFrames: 20)
+        try db.write { try $0.execute("CREATE TABLE t(v BLOB)") }
+        // Below the threshold nothing is copied back.
+        for _ in 0..<5 { try db.write { try $0.run("INSERT INTO t VALUES (randomblob(3000))") } }
+        db.checkpointer.settle()
+        #expect(db.checkpointer.runs == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: scratch.path())[.size] as? Int ?? 0 < 5 * 3_000)
+        // A checkpoint that cannot finish (a reader holds an old snapshot) does not stop the writer.
+        try db.read { conn in
+            _ = try conn.queryOne("SELECT count(*) FROM t")
+            for _ in 0..<40 { try db.write { try $0.run("INSERT INTO t VALUES (randomblob(3000))") } }
+            db.checkpointer.settle()
+        }
+        #expect(db.checkpointer.runs >= 1)
+        // Once the reader is gone, the next commit past the threshold copies everything back.
+        Thread.sleep(forTimeInterval: db.checkpointer.minimumInterval)
+        try db.write { try $0.run("INSERT INTO t VALUES (randomblob(3000))") }
+        db.checkpointer.settle()
+        // The rows (46 × 3,000 bytes) are in the database file itself now, not only in the WAL.
+        let size = try FileManager.default.attributesOfItem(atPath: scratch.path())[.size] as? Int ?? 0
+        #expect(size >= 46 * 3_000)
+        #expect(try db.read { try $0.queryOne("SELECT count(*) FROM t")?.int(0) } == 46)
     }
 
     @Test("an existing database keeps its page size")

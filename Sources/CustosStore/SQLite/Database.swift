@@ -13,9 +13,11 @@ public final class Database: Sendable {
     private let writer: SQLiteConnection
     private let readers: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
+    /// Checkpoints the WAL once it holds `checkpointFrames` frames; kept here as long as the writer.
+    let checkpointer: BackgroundCheckpointer
 
     /// Opens or creates the database and applies the connection settings every part of Custos relies on.
-    public init(path: String, readers: Int = 4) throws {
+    public init(path: String, readers: Int = 4, checkpointFrames: Int = 32_000) throws {
         self.path = path
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA busy_timeout = 5000")
@@ -47,8 +49,11 @@ public final class Database: Sendable {
         // A checkpoint copies each page changed since the last one back into the file once, so checkpointing
         // rarely saves writing hot index pages over and over: the same 800,000 messages in lockstep ran at
         // 3,291 / 3,610 / 3,967 msgs/s checkpointing every 8,000 / 32,000 / 100,000 pages. 32,000 pages is a
-        // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds.
-        try writer.execute("PRAGMA cache_size = -49152; PRAGMA wal_autocheckpoint = 32000")
+        // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds,
+        // which `BackgroundCheckpointer` runs on a connection of its own rather than under the write lock.
+        try writer.execute("PRAGMA cache_size = -49152")
+        checkpointer = BackgroundCheckpointer(path: path, threshold: checkpointFrames)
+        writer.reportCommits(to: checkpointer)
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
         self.readers = try (0..<max(1, readers)).map { _ in

@@ -141,6 +141,17 @@ public final class SQLiteConnection: Sendable {
         try state.withLock { try $0.executeWithoutTransactionControl(sql) }
     }
 
+    /// Has `checkpointer` told of every commit on this connection (`sqlite3_wal_hook`), which also turns off
+    /// SQLite's own automatic checkpoints here. The caller keeps `checkpointer` alive as long as this connection.
+    func reportCommits(to checkpointer: BackgroundCheckpointer) {
+        state.withLock { s in
+            _ = sqlite3_wal_hook(s.handle, { context, _, _, frames in
+                if let context { Unmanaged<BackgroundCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames)) }
+                return SQLITE_OK
+            }, Unmanaged.passUnretained(checkpointer).toOpaque())
+        }
+    }
+
     /// How many statements the cache holds; tests use it to prove reuse.
     var cachedStatementCount: Int {
         state.withLock { $0.cache.count }
