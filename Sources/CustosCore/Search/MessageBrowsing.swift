@@ -58,11 +58,13 @@ extension SearchService {
 
     /// The person's saved searches, newest first.
     public func savedSearches(user: User) throws -> [Saved] {
-        try archive.read { uow in
-            try uow.search.savedSearches(userID: user.id).map {
-                Saved(id: $0.id, name: (try? indexer.open($0.name, purpose: "saved-name-\(user.id)")) ?? "(unreadable)",
-                      query: (try? indexer.open($0.query, purpose: "saved-query-\(user.id)")) ?? "")
-            }
+        try archive.read { uow in try savedSearches(user: user, uow: uow) }
+    }
+
+    func savedSearches(user: User, uow: any UnitOfWork) throws -> [Saved] {
+        try uow.search.savedSearches(userID: user.id).map {
+            Saved(id: $0.id, name: (try? indexer.open($0.name, purpose: "saved-name-\(user.id)")) ?? "(unreadable)",
+                  query: (try? indexer.open($0.query, purpose: "saved-query-\(user.id)")) ?? "")
         }
     }
 

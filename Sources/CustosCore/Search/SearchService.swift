@@ -43,24 +43,55 @@ public struct SearchService: Sendable {
         public var months: [(String, Int)]
     }
 
+    /// What the search page shows beside the results: the platforms to filter by, the archive's size and the
+    /// person's saved searches.
+    public struct Surroundings: Sendable {
+        public var platforms: [String]
+        public var archiveTotal: Int
+        public var saved: [Saved]
+    }
+
     /// Runs a search and records it in the audit log.
     public func search(_ q: SearchQuery, actor: Actor) throws -> Page {
-        try checkPlatform(q)
+        try run(q, actor: actor, user: nil).page
+    }
+
+    /// A search with everything its page shows, read in one transaction (each read transaction after a commit
+    /// starts with an empty page cache, and under load every audited search is such a commit); audited.
+    public func searchPage(_ q: SearchQuery, actor: Actor, user: User?) throws -> (page: Page, surroundings: Surroundings) {
+        try run(q, actor: actor, user: user)
+    }
+
+    /// The search page's surroundings alone (the form before a search, or after a refused one).
+    public func surroundings(user: User?) throws -> Surroundings {
+        try archive.read { try surroundings(user: user, uow: $0) }
+    }
+
+    func surroundings(user: User?, uow: any UnitOfWork) throws -> Surroundings {
+        let counts = try uow.search.archiveFacets().platforms
+        return Surroundings(platforms: counts.map(\.0).sorted(), archiveTotal: counts.reduce(0) { $0 + $1.1 },
+                            saved: try user.map { try savedSearches(user: $0, uow: uow) } ?? [])
+    }
+
+    private func run(_ q: SearchQuery, actor: Actor, user: User?) throws -> (page: Page, surroundings: Surroundings) {
         let base = try criteria(for: q)
-        let page = try archive.read { uow -> Page in
+        let found = try archive.read { uow -> (page: Page, surroundings: Surroundings) in
+            let around = try surroundings(user: user, uow: uow)
+            try Self.checkPlatform(q, known: around.platforms)
             let criteria = try withHolds(base, q, uow)
             let repo = uow.search
             let rows = try repo.search(criteria, limit: Self.pageSize + 1)
             let shown = Array(rows.prefix(Self.pageSize))
-            let total = q.isUnfiltered ? try repo.archiveFacets().platforms.reduce(0) { $0 + $1.1 } : try repo.count(criteria)
+            let total = q.isUnfiltered ? around.archiveTotal : try repo.count(criteria)
             let facets = q.isUnfiltered ? try repo.archiveFacets() : try repo.facets(criteria)
             let next = rows.count > Self.pageSize ? shown.last.map { SearchCursor(sentAt: $0.sentAt, id: $0.id) } : nil
-            return Page(hits: try hits(shown, repo: repo), total: total, next: next, platforms: facets.platforms, months: facets.months)
+            return (Page(hits: try hits(shown, repo: repo), total: total, next: next, platforms: facets.platforms, months: facets.months),
+                    around)
         }
         _ = try archive.transaction { tx in
-            try tx.record(actor.draft(.searchRun, target: "search", details: try auditDetails(q, results: page.total)))
+            try tx.record(actor.draft(.searchRun, target: "search", details: try auditDetails(q, results: found.page.total)))
         }
-        return page
+        return found
     }
 
     /// The metadata of up to `exportLimit` matching messages as CSV; audited with its row count.
@@ -87,8 +118,12 @@ public struct SearchService: Sendable {
 
     /// Refuses a platform the archive has never held, naming the ones it has.
     func checkPlatform(_ q: SearchQuery) throws {
+        guard q.platform != nil else { return }
+        try Self.checkPlatform(q, known: try platforms())
+    }
+
+    static func checkPlatform(_ q: SearchQuery, known: [String]) throws {
         guard let p = q.platform else { return }
-        let known = try platforms()
         guard known.contains(p) else {
             throw DomainError.invalidInput("Unknown platform “\(p)”. The archive holds: \(known.isEmpty ? "no messages yet" : known.joined(separator: ", ")).")
         }

@@ -14,14 +14,18 @@ struct SearchController {
         routes.get(Paths.search, Self.readers) { request, context in
             let params = Self.pairs(request)
             // A bare /search shows the form; a search runs (and is audited) only when asked for.
-            if params.isEmpty { return try searchPage(context, query: SearchQuery(), page: nil, error: nil, status: .ok) }
+            if params.isEmpty {
+                return searchPage(context, query: SearchQuery(), page: nil, around: try search.surroundings(user: context.auth?.user),
+                                  error: nil, status: .ok)
+            }
             do {
                 let q = try SearchQuery.parse(params)
-                let page = try search.search(q, actor: context.actor)
-                return try searchPage(context, query: q, page: page, error: nil, status: .ok)
+                let found = try search.searchPage(q, actor: context.actor, user: context.auth?.user)
+                return searchPage(context, query: q, page: found.page, around: found.surroundings, error: nil, status: .ok)
             } catch let e as DomainError where e != .auditUnavailable {
                 let typed = SearchQuery.lenient(params)
-                return try searchPage(context, query: typed, page: nil, error: e.message, status: .badRequest)
+                return searchPage(context, query: typed, page: nil, around: try search.surroundings(user: context.auth?.user),
+                                  error: e.message, status: .badRequest)
             }
         }
         routes.post(Paths.searchExport, Self.readers) { request, context in
@@ -83,10 +87,10 @@ struct SearchController {
         }
     }
 
-    private func searchPage(_ context: AppContext, query q: SearchQuery, page: SearchService.Page?, error: String?,
-                            status: HTTPResponse.Status) throws -> Response {
-        let platforms = (try? search.platforms()) ?? []
-        let saved = try context.auth.map { try search.savedSearches(user: $0.user) } ?? []
+    private func searchPage(_ context: AppContext, query q: SearchQuery, page: SearchService.Page?, around: SearchService.Surroundings,
+                            error: String?, status: HTTPResponse.Status) -> Response {
+        let platforms = around.platforms
+        let saved = around.saved
         let base = SearchService.encode(q.parameters)
         let view = SearchView(
             chrome: ChromeBuilder.make("Search", context: context, current: Paths.search, error: error),
@@ -99,7 +103,7 @@ struct SearchController {
             hidden: q.parameters.map { HiddenField(name: $0.0, value: $0.1) },
             canSave: !q.isUnfiltered && page != nil,
             hasHits: !(page?.hits.isEmpty ?? true),
-            archiveTotal: (try? search.archiveTotal()) ?? 0,
+            archiveTotal: around.archiveTotal,
             saved: saved.map { SavedRow(name: $0.name, filters: Self.describe($0.query), path: Paths.search + "?" + $0.query,
                                         deleteAction: Paths.with(Paths.searchSavedDelete, id: $0.id)) },
             exportLimit: SearchService.exportLimit.formatted(),
