@@ -42,6 +42,24 @@ import Testing
         #expect(throws: (any Error).self) { _ = try store.write { uow in try uow.messages.insert(message(4, retention: "nowhere", parts: [])) } }
     }
 
+    @Test func aPagesPeopleComeByPartThenTokenInTheOrderAsked() throws {
+        // Tokens chosen so that token order and part order disagree; each display value names its token.
+        func labelled(_ n: Int, _ parts: [(String, UInt8)]) -> MessageRecord {
+            var m = message(n, retention: "default", parts: parts)
+            m.participants = parts.map { ParticipantRecord(part: $0.0, token: [UInt8](repeating: $0.1, count: 32), domainToken: nil, display: [$0.1]) }
+            return m
+        }
+        let (store, dir) = try archive([labelled(1, [("member", 1), ("bcc", 2), ("to", 6), ("cc", 4), ("from", 5), ("to", 3)]),
+                                        labelled(2, [("to", 1), ("from", 2)])])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ids = try store.read { uow in try uow.search.search(SearchCriteria(), limit: 5).map(\.id) }
+        let people = try store.read { try $0.search.participants(of: [ids[1], ids[0], ids[1]]) }
+        let first: [(String, UInt8)] = [("from", 5), ("to", 3), ("to", 6), ("cc", 4), ("bcc", 2), ("member", 1)]
+        let expected = first + [("from", 2), ("to", 1)] + first
+        #expect(people.map { "\($0.part) \($0.display)" } == expected.map { "\($0.0) \([$0.1])" })
+        #expect(people.map(\.messageID) == Array(repeating: ids[1], count: 6) + [ids[0], ids[0]] + Array(repeating: ids[1], count: 6))
+    }
+
     @Test func searchesByPartUseTheCoveringTokenIndexInTimeOrder() throws {
         let person: UInt8 = 9
         let stored = (0..<40).map { n in message(n, retention: "default", parts: [(n % 3 == 0 ? "from" : "cc", person), ("to", 1)]) }

@@ -132,14 +132,31 @@ struct SQLiteSearchRepository: SearchRepository {
                 byMessage[try r.int(0), default: []].append(IndexedParticipant(messageID: try r.int(0), part: try r.text(1), display: try r.blob(2)))
             }
         }
-        // In the order asked for; an id asked for twice is answered twice, as one query per id did.
-        return ids.flatMap { byMessage[$0] ?? [] }
+        // Each message's people by part (from, to, cc, bcc, member), in token order within a part: the rows come in
+        // token order (the primary key's), and this sort keeps that order among equals. In the order asked for; an id
+        // asked for twice is answered twice, as one query per id did.
+        return ids.flatMap { id in
+            (byMessage[id] ?? []).enumerated()
+                .sorted { (Self.rank($0.element.part), $0.offset) < (Self.rank($1.element.part), $1.offset) }
+                .map(\.element)
+        }
+    }
+
+    private static func rank(_ part: String) -> Int {
+        switch part {
+        case "from": 0
+        case "to": 1
+        case "cc": 2
+        case "bcc": 3
+        default: 4
+        }
     }
 
     static let participantChunk = 64
     static let participantsSQL = "SELECT message_id, part, display FROM message_participants WHERE message_id IN ("
         + Array(repeating: "?", count: participantChunk).joined(separator: ", ")
-        + ") ORDER BY message_id, CASE part WHEN 'from' THEN 0 WHEN 'to' THEN 1 WHEN 'cc' THEN 2 WHEN 'bcc' THEN 3 ELSE 4 END, token"
+        // The primary key's order, so SQLite needs no sort of its own (sorting by part here took a temporary B-tree).
+        + ") ORDER BY message_id, token, part"
 
     func message(id: Int64) throws -> IndexedMessage? {
         try db.queryOne("SELECT " + Self.columns + " FROM messages m WHERE m.id = ?", id).map(message(from:))
