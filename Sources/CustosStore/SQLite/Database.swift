@@ -50,9 +50,10 @@ public final class Database: Sendable {
         // rarely saves writing hot index pages over and over: the same 800,000 messages in lockstep ran at
         // 3,291 / 3,610 / 3,967 msgs/s checkpointing every 8,000 / 32,000 / 100,000 pages. 32,000 pages is a
         // WAL of up to 256 MiB on disk (page cache, not this process's memory) and a checkpoint of a few seconds,
-        // which `BackgroundCheckpointer` runs on a connection of its own rather than under the write lock.
+        // which `BackgroundCheckpointer` does mostly on a connection of its own, from a quarter of that on, so
+        // the writer's own checkpoint at 32,000 pages finds little left to copy.
         try writer.execute("PRAGMA cache_size = -49152")
-        checkpointer = BackgroundCheckpointer(path: path, threshold: checkpointFrames)
+        checkpointer = BackgroundCheckpointer(path: path, threshold: max(1, checkpointFrames / 4), writerThreshold: checkpointFrames)
         writer.reportCommits(to: checkpointer)
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.

@@ -145,8 +145,10 @@ public final class SQLiteConnection: Sendable {
     /// SQLite's own automatic checkpoints here. The caller keeps `checkpointer` alive as long as this connection.
     func reportCommits(to checkpointer: BackgroundCheckpointer) {
         state.withLock { s in
-            _ = sqlite3_wal_hook(s.handle, { context, _, _, frames in
-                if let context { Unmanaged<BackgroundCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames)) }
+            _ = sqlite3_wal_hook(s.handle, { context, db, _, frames in
+                if let context, let db {
+                    Unmanaged<BackgroundCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames), writer: db)
+                }
                 return SQLITE_OK
             }, Unmanaged.passUnretained(checkpointer).toOpaque())
         }
