@@ -97,7 +97,7 @@ public struct HoldScope: Sendable, Equatable {
 
 /// A scope as the index matches it: blind tokens, platform names and time bounds. An empty kind
 /// does not restrict; a scope with nothing set covers every message.
-public struct ScopeTokens: Sendable, Equatable {
+public struct ScopeTokens: Sendable, Hashable {
     public var participants: [[UInt8]] = []
     public var domains: [[UInt8]] = []
     public var conversations: [[UInt8]] = []

@@ -7,10 +7,13 @@ import Foundation
 public struct SearchService: Sendable {
     let archive: Archive
     let indexer: MetadataIndexer
+    /// Totals and facets of recent searches, until the archive's messages change.
+    public let aggregates: SearchAggregates
 
-    public init(archive: Archive, indexer: MetadataIndexer) {
+    public init(archive: Archive, indexer: MetadataIndexer, aggregates: SearchAggregates = SearchAggregates()) {
         self.archive = archive
         self.indexer = indexer
+        self.aggregates = aggregates
     }
 
     /// Results per page.
@@ -82,10 +85,18 @@ public struct SearchService: Sendable {
             let repo = uow.search
             let rows = try repo.search(criteria, limit: Self.pageSize + 1)
             let shown = Array(rows.prefix(Self.pageSize))
-            let total = q.isUnfiltered ? around.archiveTotal : try repo.count(criteria)
-            let facets = q.isUnfiltered ? try repo.archiveFacets() : try repo.facets(criteria)
+            let counts: SearchAggregates.Counts
+            if q.isUnfiltered {
+                let all = try repo.archiveFacets()
+                counts = SearchAggregates.Counts(total: around.archiveTotal, platforms: all.platforms, months: all.months)
+            } else {
+                counts = try aggregates.counts(criteria, lastMessageID: repo.lastMessageID()) {
+                    let facets = try repo.facets(criteria)
+                    return SearchAggregates.Counts(total: try repo.count(criteria), platforms: facets.platforms, months: facets.months)
+                }
+            }
             let next = rows.count > Self.pageSize ? shown.last.map { SearchCursor(sentAt: $0.sentAt, id: $0.id) } : nil
-            return (Page(hits: try hits(shown, repo: repo), total: total, next: next, platforms: facets.platforms, months: facets.months),
+            return (Page(hits: try hits(shown, repo: repo), total: counts.total, next: next, platforms: counts.platforms, months: counts.months),
                     around)
         }
         _ = try archive.transaction { tx in

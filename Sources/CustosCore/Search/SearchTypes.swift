@@ -95,6 +95,9 @@ public protocol SearchRepository {
     func count(_ c: SearchCriteria) throws -> Int
     /// Counts by platform and by month (YYYY-MM) of the matching messages.
     func facets(_ c: SearchCriteria) throws -> (platforms: [(String, Int)], months: [(String, Int)])
+    /// The newest message's id (0 for an empty archive): messages are never removed, so it names the set of
+    /// messages a count was taken over.
+    func lastMessageID() throws -> Int64
     /// Counts over the whole archive, from the aggregates kept at ingest.
     func archiveFacets() throws -> (platforms: [(String, Int)], months: [(String, Int)])
     func participants(of ids: [Int64]) throws -> [IndexedParticipant]

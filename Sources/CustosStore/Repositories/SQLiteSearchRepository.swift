@@ -113,6 +113,10 @@ struct SQLiteSearchRepository: SearchRepository {
         return (platforms, months)
     }
 
+    func lastMessageID() throws -> Int64 {
+        try db.queryOne("SELECT coalesce(max(id), 0) FROM messages")?.int(0) ?? 0
+    }
+
     func archiveFacets() throws -> (platforms: [(String, Int)], months: [(String, Int)]) {
         let platforms = try db.query("SELECT platform, sum(count) FROM message_counts GROUP BY platform ORDER BY 2 DESC")
             .map { (try $0.text(0), Int(try $0.int(1))) }
