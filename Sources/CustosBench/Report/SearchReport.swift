@@ -43,7 +43,10 @@ enum SearchReport {
                    + "alternating; Custos = `SQLiteArchiveStore.read` → `SearchRepository` on the server's code (a pooled reader, a read "
                    + "transaction, rows decoded), direct = the same SQL prepared once and stepped with SQLite's C API on a connection of "
                    + "its own. The measuring thread ran \(Measure.fixed(l.running, 1)) s of \(Measure.fixed(l.wall, 1)) s and waited "
-                   + "\(Measure.fixed(l.waiting, 2)) s for a CPU (\(Measure.fixed(l.waiting / max(l.wall, 0.001) * 100, 0)) %).")
+                   + "\(Measure.fixed(l.waiting, 2)) s for a CPU (\(Measure.fixed(l.waiting / max(l.wall, 0.001) * 100, 0)) %). "
+                   + "The whole page repeats one search, as paging and refreshing do: after its first call its total and facets come from "
+                   + "`SearchAggregates` (kept until the archive's newest message changes), while the direct side counts every time; "
+                   + "the steps below time the counting itself.")
         if !l.stages.isEmpty {
             table.note("The whole page's steps in-process, median ms each (each step in a transaction of its own): "
                        + l.stages.map { $0.name + " " + Measure.fixed($0.median * 1_000, 3) }.joined(separator: "; ") + ".")
