@@ -223,14 +223,24 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
     try:
         for k in range(KILLS):
             # A random moment while batches are moving: wait for an upload in flight (or a random
-            # pause after restart), then a random delay of up to 1.5 s.
+            # pause after restart), then a random delay of up to 1.5 s. Each kill also comes before
+            # capture has stored its share of the corpus (kill k by (k+1)/(KILLS+1) of it), so a
+            # faster server or machine cannot finish the capture before the kills are done.
+            limit = DISTINCT * (k + 1) // (KILLS + 1)
             deadline = time.monotonic() + 60
-            if rng.random() < 0.7:
-                while time.monotonic() < deadline and proxy.in_flight == 0 and capture.poll() is None:
+
+            def wait(seconds: float, until_in_flight: bool = False) -> None:
+                end = time.monotonic() + seconds
+                while time.monotonic() < end and len(proxy.acked) < limit and capture.poll() is None:
+                    if until_in_flight and proxy.in_flight:
+                        return
                     time.sleep(0.005)
+
+            if rng.random() < 0.7:
+                wait(deadline - time.monotonic(), until_in_flight=True)
             else:
-                time.sleep(rng.uniform(0.5, 3.0))
-            time.sleep(rng.uniform(0.0, 1.5))
+                wait(rng.uniform(0.5, 3.0))
+            wait(rng.uniform(0.0, 1.5))
             if capture.poll() is not None and capture.returncode == 0:
                 break
             in_flight = proxy.in_flight
@@ -253,7 +263,7 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
                 capture = start_capture(custos_bin, proxy.port, token, corpus, capture_log)
                 capture_runs += 1
 
-        assert len(kills) >= 3, f"capture finished before 3 kills ({kills}); make the corpus larger"
+        assert len(kills) == KILLS, f"capture finished after {len(kills)} of {KILLS} kills ({kills})"
 
         # Let capture finish; start it again while it gives up (bounded).
         while True:
