@@ -94,6 +94,30 @@ import Testing
         anchor.flush()
         #expect(try AuditHeadFile.read(from: path) == head(401))
     }
+
+    @Test func theBackgroundWriterWritesAtMostOncePerInterval() async throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/" + AuditHeadFile.fileName
+        let anchor = AuditHeadAnchor(path: path, mode: .background, interval: .milliseconds(100))
+        let signed = Signed()
+        let started = ContinuousClock.now
+        // 60 commits 5 ms apart (300 ms): at one write per 100 ms, at most 4 or 5 of them are signed and written.
+        for seq in Int64(1)...60 {
+            anchor.advance(seq: seq) {
+                signed.list.withLock { $0.append(seq) }
+                return head(seq)
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        anchor.flush()
+        let elapsed = ContinuousClock.now - started
+        let order = signed.list.withLock { $0 }
+        let allowed = Int(elapsed / .milliseconds(100)) + 2
+        #expect(order.count <= allowed, "\(order.count) writes in \(elapsed), at most \(allowed) expected")
+        #expect(order.first == 1 && order.last == 60)
+        #expect(try AuditHeadFile.read(from: path) == head(60))
+    }
 }
 
 /// The heads an anchor signed, in the order it signed them.
