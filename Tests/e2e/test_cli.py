@@ -120,6 +120,20 @@ def test_verify_populated_data_dir(custos_bin, populated_data, tmp_path):
     assert cps >= 1
 
 
+def test_a_stopped_server_leaves_its_newest_head(custos_bin, populated_data, tmp_path):
+    """`custos serve` writes the signed head at most every 50 ms while it runs, so after a burst of
+    audited requests the file trails the log; stopping must write the newest head, or a truncation of
+    that tail would go unseen (P4)."""
+    data = copy_data(populated_data, tmp_path / "data")
+    head = json.loads((data / "audit-head.json").read_text())
+    conn = open_db(data)
+    try:
+        newest = last_seq(conn)
+    finally:
+        conn.close()
+    assert head["seq"] == newest, f"head file says {head['seq']}, the log ends at {newest}"
+
+
 # --------------------------------------------------------------------------------------------
 # tampering
 # --------------------------------------------------------------------------------------------
