@@ -20,12 +20,24 @@ import Testing
         for child in Mirror(reflecting: value).children {
             guard let label = child.label else { continue }
             labels += 1
-            let reflected = Mirror(reflecting: child.value)
-            let expected: Any? = reflected.displayStyle == .optional ? reflected.children.first?.value : child.value
-            #expect(String(describing: value.child(named: label)) == String(describing: expected), "\(type).\(label)")
+            let expected = unwrapped(child.value).flatMap(TemplateValue.reflecting)
+            let found = value.child(named: label)
+            #expect(found.map(kind) == expected.map(kind), "\(type).\(label)")
+            #expect(found?.description == expected?.description, "\(type).\(label)")
         }
         #expect(labels > 0)
         #expect(value.child(named: "noSuchProperty") == nil)
+    }
+
+    private func kind(_ value: TemplateValue) -> String {
+        switch value {
+        case .text: "text"
+        case .integer: "integer"
+        case .flag: "flag"
+        case .node: "node"
+        case .list: "list"
+        case .other: "other"
+        }
     }
 
     static let form: SearchFormView = {

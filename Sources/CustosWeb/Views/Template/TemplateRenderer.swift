@@ -1,12 +1,63 @@
 import Foundation
 
-/// A view model that answers names with a switch instead of reflection. Pages rendered often (the
-/// search results, the layout) conform; any other value is read by `Mirror`, which is slower.
+/// A view model that answers names with a switch instead of reflection, and answers with a typed
+/// `TemplateValue`, so the renderer needs neither `Mirror` nor a dynamic cast per value. Pages rendered
+/// often (the search results, the layout) conform; any other value is read by `Mirror`, which is slower.
 public protocol TemplateParent {
-    func child(named name: String) -> Any?
+    func child(named name: String) -> TemplateValue?
 }
 
-/// Arrays and sets render a section once per element; an empty one renders its inverted section.
+/// A value as a template sees it.
+public enum TemplateValue {
+    case text(String)
+    case integer(Int)
+    case flag(Bool)
+    case node(any TemplateParent)
+    case list(any TemplateList)
+    /// Anything else, found by reflection (a model that does not conform to `TemplateParent`).
+    case other(Any)
+
+    /// An optional string: nil passes the lookup on, as a missing value does.
+    static func text(_ value: String?) -> TemplateValue? { value.map { .text($0) } }
+
+    /// A value reflection handed out (optionals already unwrapped), classified (the slow path, also the reference the views' switches are tested against).
+    static func reflecting(_ value: Any) -> TemplateValue? {
+        switch value {
+        case let s as String: .text(s)
+        case let i as Int: .integer(i)
+        case let i as Int64: .integer(Int(i))
+        case let b as Bool: .flag(b)
+        case let p as any TemplateParent: .node(p)
+        case let l as any TemplateList: .list(l)
+        default: .other(value)
+        }
+    }
+}
+
+extension TemplateValue: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .text(let s): s
+        case .integer(let i): String(i)
+        case .flag(let b): b ? "true" : "false"
+        case .node(let p): String(describing: p)
+        case .list(let l): String(describing: l)
+        case .other(let v): String(describing: v)
+        }
+    }
+}
+
+/// A list of view models: a section renders once per element; an empty one renders its inverted section.
+public protocol TemplateList {
+    var isEmpty: Bool { get }
+    func forEachValue(_ body: (TemplateValue) -> Void)
+}
+
+extension Array: TemplateList where Element: TemplateParent {
+    public func forEachValue(_ body: (TemplateValue) -> Void) { for element in self { body(.node(element)) } }
+}
+
+/// Arrays and sets of anything else (reached by reflection) render the same way, elements reflected.
 protocol TemplateSequence {
     var isEmptySequence: Bool { get }
     func forEachElement(_ body: (Any) -> Void)
@@ -30,37 +81,24 @@ extension Set: TemplateSequence {
 ///   per element of an array, never for false, nil or an empty array; an inverted section the opposite;
 /// - every value is HTML-escaped (`&`, `<`, `>`, `"` and `'`).
 struct TemplateRenderer {
-    private enum Frame {
-        case keyed(any TemplateParent)
-        case value(Any)
-
-        init(_ value: Any) {
-            if let keyed = value as? any TemplateParent { self = .keyed(keyed) } else { self = .value(value) }
+    /// A context on the stack: a typed value, or a value to reflect on.
+    private static func child(of frame: TemplateValue, _ name: String) -> TemplateValue? {
+        switch frame {
+        case .node(let parent): parent.child(named: name)
+        case .other(let value): reflectedChild(of: value, name)
+        // Strings, numbers, flags and arrays have no named children (nor do they by reflection).
+        case .text, .integer, .flag, .list: nil
         }
+    }
 
-        var value: Any {
-            switch self {
-            case .keyed(let v): v
-            case .value(let v): v
-            }
-        }
-
-        func child(_ name: String) -> Any? {
-            switch self {
-            case .keyed(let v): return v.child(named: name)
-            case .value(let v): return Self.reflectedChild(of: v, name)
-            }
-        }
-
-        private static func reflectedChild(of value: Any, _ name: String) -> Any? {
-            guard let found = Mirror(reflecting: value).children.first(where: { $0.label == name }) else { return nil }
-            return unwrapped(found.value)
-        }
+    private static func reflectedChild(of value: Any, _ name: String) -> TemplateValue? {
+        guard let found = Mirror(reflecting: value).children.first(where: { $0.label == name }) else { return nil }
+        return unwrapped(found.value).flatMap(TemplateValue.reflecting)
     }
 
     let templates: [String: [TemplateNode]]
     private(set) var output: [UInt8] = []
-    private var stack: [Frame] = []
+    private var stack: [TemplateValue] = []
     private var overrides: [String: [TemplateNode]] = [:]
 
     init(templates: [String: [TemplateNode]], capacity: Int) {
@@ -69,7 +107,7 @@ struct TemplateRenderer {
     }
 
     mutating func render(_ nodes: [TemplateNode], model: Any) {
-        stack = [Frame(model)]
+        stack = [(model as? any TemplateParent).map { .node($0) } ?? .other(model)]
         render(nodes)
     }
 
@@ -97,39 +135,55 @@ struct TemplateRenderer {
         }
     }
 
-    private mutating func section(_ value: Any?, _ body: [TemplateNode], inverted: Bool) {
+    private mutating func section(_ value: TemplateValue?, _ body: [TemplateNode], inverted: Bool) {
         guard let value else {
             if inverted { render(body) }
             return
         }
-        if let flag = value as? Bool {
+        switch value {
+        case .flag(let flag):
             if flag != inverted { render(body) }
             return
-        }
-        if let sequence = value as? any TemplateSequence {
+        case .list(let list):
             if inverted {
-                if sequence.isEmptySequence { render(body) }
+                if list.isEmpty { render(body) }
                 return
             }
-            sequence.forEachElement { element in
-                stack.append(Frame(element))
+            list.forEachValue { element in
+                stack.append(element)
                 render(body)
                 stack.removeLast()
             }
             return
+        case .other(let any):
+            if let flag = any as? Bool { return section(.flag(flag), body, inverted: inverted) }
+            if let sequence = any as? any TemplateSequence {
+                if inverted {
+                    if sequence.isEmptySequence { render(body) }
+                    return
+                }
+                sequence.forEachElement { element in
+                    stack.append(unwrapped(element).flatMap(TemplateValue.reflecting) ?? .other(element))
+                    render(body)
+                    stack.removeLast()
+                }
+                return
+            }
+        case .text, .integer, .node:
+            break
         }
         guard !inverted else { return }
-        stack.append(Frame(value))
+        stack.append(value)
         render(body)
         stack.removeLast()
     }
 
-    private func lookup(_ name: TemplateName) -> Any? {
-        guard let first = name.parts.first else { return stack.last?.value }
+    private func lookup(_ name: TemplateName) -> TemplateValue? {
+        guard let first = name.parts.first else { return stack.last }
         for frame in stack.reversed() {
-            guard var found = frame.child(first) else { continue }
+            guard var found = Self.child(of: frame, first) else { continue }
             for part in name.parts.dropFirst() {
-                guard let next = Frame(found).child(part) else { return nil }
+                guard let next = Self.child(of: found, part) else { return nil }
                 found = next
             }
             return found
@@ -137,14 +191,17 @@ struct TemplateRenderer {
         return nil
     }
 
-    private mutating func write(_ value: Any) {
+    private mutating func write(_ value: TemplateValue) {
         switch value {
-        case let s as String: writeEscaped(s)
-        case let i as Int: output.append(contentsOf: String(i).utf8)
-        case let i as Int64: output.append(contentsOf: String(i).utf8)
-        case let b as Bool: output.append(contentsOf: (b ? "true" : "false").utf8)
-        case let s as Substring: writeEscaped(String(s))
-        default: writeEscaped(String(describing: value))
+        case .text(let s): writeEscaped(s)
+        case .integer(let i): output.append(contentsOf: String(i).utf8)
+        case .flag(let b): output.append(contentsOf: (b ? "true" : "false").utf8)
+        case .node, .list: writeEscaped(value.description)
+        case .other(let any):
+            switch any {
+            case let s as Substring: writeEscaped(String(s))
+            default: writeEscaped(String(describing: any))
+            }
         }
     }
 
@@ -172,15 +229,15 @@ struct TemplateRenderer {
 }
 
 /// A value that is an Optional inside `Any` (as `Mirror` hands out) is replaced by what it holds.
-private protocol AnyOptional {
+protocol AnyOptional {
     var wrapped: Any? { get }
 }
 
 extension Optional: AnyOptional {
-    fileprivate var wrapped: Any? { self.map { $0 as Any } }
+    var wrapped: Any? { self.map { $0 as Any } }
 }
 
-private func unwrapped(_ value: Any) -> Any? {
+func unwrapped(_ value: Any) -> Any? {
     guard let optional = value as? any AnyOptional else { return value }
     return optional.wrapped.flatMap(unwrapped)
 }
