@@ -23,6 +23,14 @@ public final class SQLiteArchiveStore: ArchiveStore {
         try database.read { conn in try body(SQLiteUnitOfWork(conn)) }
     }
 
+    public func appendAudit<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
+        try database.appendOnlyWrite { conn in try body(SQLiteUnitOfWork(conn)) }
+    }
+
+    public func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
+        try database.readRecent { conn in try body(SQLiteUnitOfWork(conn)) }
+    }
+
     /// Deleted rows were zeroed in their pages (`secure_delete`), but earlier versions of those pages
     /// can still sit in the WAL: copy the WAL back and truncate it to nothing.
     public func scrubDeleted() throws {

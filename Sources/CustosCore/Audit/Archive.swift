@@ -30,6 +30,21 @@ public struct Archive: Sendable {
         try store.read(body)
     }
 
+    /// Read-only access for pages that show no audit entries: it may see the archive as it was a fraction of a
+    /// second ago in the audit log alone (`ArchiveStore.readRecent`), which lets readers keep their page caches
+    /// across the audit entries that every search appends.
+    public func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
+        try store.readRecent(body)
+    }
+
+    /// Appends one audit entry in a transaction of its own: for actions that change nothing else (a search, a view).
+    @discardableResult
+    public func record(_ draft: AuditDraft) throws -> AuditEntry {
+        let entry = try store.appendAudit { uow in try auditLog.append(draft, in: uow) }
+        auditLog.anchorCommitted(entry)
+        return entry
+    }
+
     /// One write transaction in progress.
     public final class Transaction {
         public let uow: any UnitOfWork

@@ -6,6 +6,12 @@ public protocol ArchiveStore: Sendable {
     func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
     /// Runs `body` against a consistent read snapshot.
     func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
+    /// `write` for a transaction that only appends audit entries (`Archive.record`). Snapshots kept for
+    /// `readRecent` stay in use across it.
+    func appendAudit<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
+    /// A read for pages that read no audit entries: it may reuse a snapshot, and its warm cache, kept from an earlier
+    /// call, when nothing but audit entries was committed since, for a fraction of a second at most.
+    func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
     /// After deleting key material: makes sure no copy of the deleted rows is left in the store's
     /// files (SQLite: secure_delete zeroes freed cells; this checkpoints and truncates the WAL).
     func scrubDeleted() throws

@@ -78,7 +78,8 @@ public struct SearchService: Sendable {
 
     private func run(_ q: SearchQuery, actor: Actor, user: User?) throws -> (page: Page, surroundings: Surroundings) {
         let base = try criteria(for: q)
-        let found = try archive.read { uow -> (page: Page, surroundings: Surroundings) in
+        // Reads no audit entries, so it may keep a reader's snapshot across the audit entries of other searches.
+        let found = try archive.readRecent { uow -> (page: Page, surroundings: Surroundings) in
             let around = try surroundings(user: user, uow: uow)
             try Self.checkPlatform(q, known: around.platforms)
             let criteria = try withHolds(base, q, uow)
@@ -99,9 +100,7 @@ public struct SearchService: Sendable {
             return (Page(hits: try hits(shown, repo: repo), total: counts.total, next: next, platforms: counts.platforms, months: counts.months),
                     around)
         }
-        _ = try archive.transaction { tx in
-            try tx.record(actor.draft(.searchRun, target: "search", details: try auditDetails(q, results: found.page.total)))
-        }
+        try archive.record(actor.draft(.searchRun, target: "search", details: try auditDetails(q, results: found.page.total)))
         return found
     }
 

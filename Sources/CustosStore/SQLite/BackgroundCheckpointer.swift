@@ -25,6 +25,7 @@ final class BackgroundCheckpointer: Sendable {
     let minimumInterval: Double
     private let queue = DispatchQueue(label: "custos.sqlite.checkpoint")
     private let state = Mutex(State())
+    private let frames = Atomic<Int>(0)
 
     private struct State {
         var scheduled = false
@@ -44,6 +45,7 @@ final class BackgroundCheckpointer: Sendable {
     /// Called after each commit on the writer (`writer`, inside SQLite's WAL hook) with the frames now in the WAL:
     /// schedules a background checkpoint, or at `writerThreshold` finishes one here so the WAL can start again.
     func committed(frames: Int, writer: OpaquePointer) {
+        self.frames.store(frames, ordering: .relaxed)
         guard frames >= threshold else { return }
         if frames >= writerThreshold {
             // What SQLite's own automatic checkpoint does, here; busy (the background one is running) is harmless.
@@ -59,6 +61,9 @@ final class BackgroundCheckpointer: Sendable {
         }
         if schedule { queue.async { self.checkpoint() } }
     }
+
+    /// Frames in the WAL after the last commit.
+    var walFrames: Int { frames.load(ordering: .relaxed) }
 
     /// How many checkpoints have run in the background, and on the writer (tests).
     var runs: Int { state.withLock { $0.runs } }

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 import Synchronization
 
 /// The archive's SQLite database: one writer connection and a small pool of read-only readers (WAL).
@@ -13,12 +14,18 @@ public final class Database: Sendable {
     private let writer: SQLiteConnection
     private let readers: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
+    /// Counts the write transactions that may have changed what readers see: all but `appendOnlyWrite`s. A snapshot
+    /// kept for `readRecent` is reused only while this is what it was when the snapshot began.
+    private let dataVersion = Atomic<UInt64>(0)
+    /// How long `readRecent` may reuse a snapshot (seconds).
+    public let keptSnapshotLifetime: Double
     /// Checkpoints the WAL once it holds `checkpointFrames` frames; kept here as long as the writer.
     let checkpointer: BackgroundCheckpointer
 
     /// Opens or creates the database and applies the connection settings every part of Custos relies on.
-    public init(path: String, readers: Int = 4, checkpointFrames: Int = 32_000) throws {
+    public init(path: String, readers: Int = 4, checkpointFrames: Int = 32_000, keptSnapshotLifetime: Double = 0.2) throws {
         self.path = path
+        self.keptSnapshotLifetime = keptSnapshotLifetime
         let writer = try SQLiteConnection(path: path)
         try writer.execute("PRAGMA busy_timeout = 5000")
         // Page size can only change before the first page is written (an existing archive keeps its own).
@@ -67,7 +74,23 @@ public final class Database: Sendable {
     /// Runs `body` on the writer inside BEGIN IMMEDIATE … COMMIT, rolling back if it throws; writes are serialised.
     @discardableResult
     public func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try withWriterConnection { connection in
+        defer { changed() }
+        return try withWriterConnection { connection in
+            try connection.transaction(immediate: true) { try body(connection) }
+        }
+    }
+
+    /// `write` for a transaction that only appends rows no `readRecent` caller reads (the audit log): snapshots kept
+    /// for `readRecent` stay in use across it, their page caches warm. Each commit makes SQLite empty the page cache
+    /// of every reader that begins a new transaction afterwards, so when every search is an audited write, every
+    /// search otherwise began by reading its pages again from the file.
+    @discardableResult
+    public func appendOnlyWrite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        defer {
+            // A kept snapshot holds the WAL back: once it needs checkpointing, let every snapshot go.
+            if checkpointer.walFrames >= checkpointer.threshold { changed() } else { releaseKeptSnapshots() }
+        }
+        return try withWriterConnection { connection in
             try connection.transaction(immediate: true) { try body(connection) }
         }
     }
@@ -76,18 +99,56 @@ public final class Database: Sendable {
     /// Reads run concurrently with each other and with the writer.
     @discardableResult
     public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        let start = Int(UInt(bitPattern: nextReader.add(1, ordering: .relaxed).oldValue) % UInt(readers.count))
-        let order = (0..<readers.count).map { readers[(start + $0) % readers.count] }
+        // From the end of the pool, so the slots at its start keep their snapshots for `readRecent`.
+        try withReader(order: (0..<readers.count).reversed().map { readers[$0] }) { try $0.run(body) }
+    }
+
+    /// A read that may reuse the snapshot a reader connection kept from an earlier `readRecent`, and so its page
+    /// cache: when no write but an `appendOnlyWrite` has committed in this process since it began, and it is less
+    /// than `keptSnapshotLifetime` old. It sees every change but the appended rows of the last moments (and, for up
+    /// to the lifetime, changes committed by another process). For pages that read no appended rows.
+    @discardableResult
+    public func readRecent<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        // A kept snapshot holds the WAL back: the writer starts the WAL again only when no reader is on a snapshot
+        // in it. Once it needs checkpointing, read as `read` does until it has started again.
+        guard checkpointer.walFrames < checkpointer.threshold else { return try read(body) }
+        let version = dataVersion.load(ordering: .acquiring)
+        let now = ProcessInfo.processInfo.systemUptime
+        // Slots with a snapshot still fresh first, then the rest from the start of the pool.
+        let fresh = readers.map { $0.hasFreshSnapshot(version, now, keptSnapshotLifetime) }
+        let order = readers.indices.filter { fresh[$0] }.map { readers[$0] } + readers.indices.filter { !fresh[$0] }.map { readers[$0] }
+        return try withReader(order: order) { try $0.runKeeping(version: version, now: now, lifetime: keptSnapshotLifetime, body) }
+    }
+
+    /// The first free slot in `order`, else waiting for one (round-robin, so waiters spread over the pool).
+    private func withReader<T>(order: [ReaderSlot], _ body: (ReaderSlot) throws -> T) throws -> T {
         for slot in order {
-            if let result = try slot.lock.withLockIfAvailable({ try slot.run(body) }) { return result }
+            if let result = try slot.lock.withLockIfAvailable({ try body(slot) }) { return result }
         }
-        // All busy: wait for one, chosen round-robin so waiters spread over the pool, skipping any this
-        // thread already holds (a read nested in a read) because waiting for it would never end.
-        guard let slot = order.first(where: { !$0.lock.isHeldByCurrentThread }) else {
+        // All busy: wait for one, skipping any this thread already holds (a read nested in a read) because waiting
+        // for it would never end.
+        let start = Int(UInt(bitPattern: nextReader.add(1, ordering: .relaxed).oldValue) % UInt(order.count))
+        guard let slot = (0..<order.count).map({ order[(start + $0) % order.count] }).first(where: { !$0.lock.isHeldByCurrentThread }) else {
             throw SQLiteError.step(code: SQLITE_MISUSE, message: "read nested in read has no free reader connection: "
                 + "use the connection you were handed")
         }
-        return try slot.lock.withLock { try slot.run(body) }
+        return try slot.lock.withLock { try body(slot) }
+    }
+
+    /// After a write: no kept snapshot is reused, and free readers end theirs now rather than at their next use, so
+    /// none holds the WAL back from being checkpointed and started again.
+    private func changed() {
+        dataVersion.add(1, ordering: .releasing)
+        releaseKeptSnapshots()
+    }
+
+    /// Ends the kept snapshots of free readers that could no longer be reused.
+    public func releaseKeptSnapshots() {
+        let version = dataVersion.load(ordering: .acquiring)
+        let now = ProcessInfo.processInfo.systemUptime
+        for slot in readers {
+            _ = try? slot.lock.withLockIfAvailable { slot.releaseUnless(version, now, keptSnapshotLifetime) }
+        }
     }
 
     /// Raw writer access with no implicit transaction: the migrator, tests and maintenance such as VACUUM.
@@ -101,13 +162,48 @@ public final class Database: Sendable {
 private final class ReaderSlot: Sendable {
     let lock = ThreadOwnedLock()
     let connection: SQLiteConnection
+    /// The read transaction left open by `runKeeping`: when it began and the data version then. Changed only with
+    /// `lock` held; read without it only to choose a slot.
+    private let kept = Mutex<(began: Double, version: UInt64)?>(nil)
 
     init(_ connection: SQLiteConnection) {
         self.connection = connection
     }
 
-    /// Runs `body` in a deferred transaction; called with `lock` held.
+    func hasFreshSnapshot(_ version: UInt64, _ now: Double, _ lifetime: Double) -> Bool {
+        kept.withLock { $0.map { $0.version == version && now - $0.began < lifetime } ?? false }
+    }
+
+    /// Runs `body` in a deferred transaction of its own; called with `lock` held.
     func run<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try connection.transaction(immediate: false) { try body(connection) }
+        endKept()
+        return try connection.transaction(immediate: false) { try body(connection) }
+    }
+
+    /// Runs `body` in the kept transaction if it is still fresh, else in a new one left open afterwards; `lock` held.
+    func runKeeping<T>(version: UInt64, now: Double, lifetime: Double, _ body: (SQLiteConnection) throws -> T) throws -> T {
+        releaseUnless(version, now, lifetime)
+        if kept.withLock({ $0 == nil }) {
+            try connection.execute("BEGIN DEFERRED")
+            kept.withLock { $0 = (now, version) }
+        }
+        do {
+            return try body(connection)
+        } catch {
+            endKept()
+            throw error
+        }
+    }
+
+    /// Ends the kept transaction unless it is still fresh; `lock` held.
+    func releaseUnless(_ version: UInt64, _ now: Double, _ lifetime: Double) {
+        if !hasFreshSnapshot(version, now, lifetime) { endKept() }
+    }
+
+    private func endKept() {
+        guard kept.withLock({ $0 != nil }) else { return }
+        kept.withLock { $0 = nil }
+        // A read transaction has nothing to commit; should COMMIT fail, ROLLBACK ends it all the same.
+        if (try? connection.execute("COMMIT")) == nil { try? connection.execute("ROLLBACK") }
     }
 }
