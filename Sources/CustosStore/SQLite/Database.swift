@@ -64,9 +64,13 @@ public final class Database: Sendable {
         writer.reportCommits(to: checkpointer)
         self.writer = writer
         // Readers open after the writer so the file and its WAL exist; read-only so a bug cannot write past the lock.
+        // 16 MiB of cache each, a ceiling reached only by the readers `readRecent` keeps in use (the first ones of
+        // the pool): with kept snapshots a reader's cache lives on from one search to the next, and SQLite's 2 MiB
+        // default held less than the pages a dozen different result pages read (under load they were read again
+        // from the file, 6 % of the server's CPU in the kernel's copying).
         self.readers = try (0..<max(1, readers)).map { _ in
             let reader = try SQLiteConnection(path: path, readOnly: true)
-            try reader.execute("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON")
+            try reader.execute("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384")
             return ReaderSlot(reader)
         }
     }
@@ -87,8 +91,8 @@ public final class Database: Sendable {
     @discardableResult
     public func appendOnlyWrite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         defer {
-            // A kept snapshot holds the WAL back: once it needs checkpointing, let every snapshot go.
-            if checkpointer.walFrames >= checkpointer.threshold { changed() } else { releaseKeptSnapshots() }
+            // A kept snapshot holds the WAL back: once the writer must checkpoint, let every snapshot go.
+            if checkpointer.walFrames >= checkpointer.writerThreshold { changed() } else { releaseKeptSnapshots() }
         }
         return try withWriterConnection { connection in
             try connection.transaction(immediate: true) { try body(connection) }
@@ -109,15 +113,23 @@ public final class Database: Sendable {
     /// to the lifetime, changes committed by another process). For pages that read no appended rows.
     @discardableResult
     public func readRecent<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        // A kept snapshot holds the WAL back: the writer starts the WAL again only when no reader is on a snapshot
-        // in it. Once it needs checkpointing, read as `read` does until it has started again.
-        guard checkpointer.walFrames < checkpointer.threshold else { return try read(body) }
+        // A kept snapshot holds the WAL back: a checkpoint copies no frame past the oldest reader's snapshot, and the
+        // writer starts the WAL again only when no reader is on a snapshot in it. So snapshots are kept only while
+        // the WAL is under the writer's checkpoint threshold; past it, this reads as `read` does until the WAL has
+        // started again. (Keeping them only below the background checkpointer's lower threshold was tried: a steady
+        // stream of audited searches keeps readers on snapshots in the WAL at every moment, so the WAL started again
+        // only at the writer's threshold anyway, and snapshots were kept a fifth of the time.)
+        guard checkpointer.walFrames < checkpointer.writerThreshold else { return try read(body) }
         let version = dataVersion.load(ordering: .acquiring)
         let now = ProcessInfo.processInfo.systemUptime
         // Slots with a snapshot still fresh first, then the rest from the start of the pool.
         let fresh = readers.map { $0.hasFreshSnapshot(version, now, keptSnapshotLifetime) }
         let order = readers.indices.filter { fresh[$0] }.map { readers[$0] } + readers.indices.filter { !fresh[$0] }.map { readers[$0] }
-        return try withReader(order: order) { try $0.runKeeping(version: version, now: now, lifetime: keptSnapshotLifetime, body) }
+        return try withReader(order: order) { slot in
+            // The WAL may have filled while `body` ran: then let this snapshot go now rather than at the next write.
+            defer { if checkpointer.walFrames >= checkpointer.writerThreshold { slot.endKept() } }
+            return try slot.runKeeping(version: version, now: now, lifetime: keptSnapshotLifetime, body)
+        }
     }
 
     /// The first free slot in `order`, else waiting for one (round-robin, so waiters spread over the pool).
@@ -200,7 +212,7 @@ private final class ReaderSlot: Sendable {
         if !hasFreshSnapshot(version, now, lifetime) { endKept() }
     }
 
-    private func endKept() {
+    func endKept() {
         guard kept.withLock({ $0 != nil }) else { return }
         kept.withLock { $0 = nil }
         // A read transaction has nothing to commit; should COMMIT fail, ROLLBACK ends it all the same.
