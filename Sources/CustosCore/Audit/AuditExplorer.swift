@@ -93,9 +93,7 @@ public struct AuditExplorer: Sendable {
             return Page(entries: shown, next: rows.count > Self.pageSize ? shown.last.map { SearchCursor(sentAt: $0.at, id: $0.seq) } : nil,
                         head: try uow.audit.last(), lastCheckpoint: try uow.audit.lastCheckpoint())
         }
-        try archive.transaction { tx in
-            try tx.record(actor.draft(.auditViewed, target: "audit", details: Self.details(q, results: page.entries.count)))
-        }
+        try archive.record(actor.draft(.auditViewed, target: "audit", details: Self.details(q, results: page.entries.count)))
         return page
     }
 
@@ -134,7 +132,7 @@ public struct AuditExplorer: Sendable {
         var details = Self.details(q, results: kept.count)
         details["format"] = jsonLines ? "jsonl" : "csv"
         details["truncated"] = rows.count > Self.exportLimit ? "yes" : "no"
-        try archive.transaction { tx in try tx.record(actor.draft(.auditExported, target: "audit", details: details)) }
+        try archive.record(actor.draft(.auditExported, target: "audit", details: details))
         return (out, kept.count, rows.count > Self.exportLimit)
     }
 
@@ -142,7 +140,7 @@ public struct AuditExplorer: Sendable {
     public func recordVerification(ok: Bool, entries: Int64, messages: Int64, failure: String?, actor: Actor) throws {
         var details = ["ok": ok ? "yes" : "no", "entries": "\(entries)", "messages": "\(messages)"]
         if let failure { details["failure"] = String(failure.prefix(300)) }
-        try archive.transaction { tx in try tx.record(actor.draft(.verificationRun, target: "audit", details: details)) }
+        try archive.record(actor.draft(.verificationRun, target: "audit", details: details))
     }
 
     static func details(_ q: AuditQuery, results: Int) -> [String: String] {

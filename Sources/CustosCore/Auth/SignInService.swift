@@ -49,9 +49,7 @@ public struct SignInService: Sendable {
         }
         let actorName = user?.username ?? "(unknown user)"
         if throttled {
-            _ = try archive.transaction { tx in
-                try tx.record(AuditDraft(actor: actorName, role: "none", action: .loginThrottled, client: client))
-            }
+            try archive.record(AuditDraft(actor: actorName, role: "none", action: .loginThrottled, client: client))
             throw DomainError.throttled(Self.throttledMessage)
         }
         let hash = user?.passwordHash ?? decoyHash

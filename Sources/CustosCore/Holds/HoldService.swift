@@ -121,9 +121,7 @@ public struct HoldService: Sendable {
             _ = try requireMember(matterID: matterID, user: user, uow: uow)
             return try uow.holds.countMatching(tokens)
         }
-        try archive.transaction { tx in
-            try tx.record(actor.draft(.holdPreviewed, target: "matter:\(matterID)", details: try scopeDetails(scope, covered: count)))
-        }
+        try archive.record(actor.draft(.holdPreviewed, target: "matter:\(matterID)", details: try scopeDetails(scope, covered: count)))
         return count
     }
 

@@ -36,10 +36,8 @@ public struct AccessReportService: Sendable {
             return AccessReportBuilder.build(quarter: quarter, settings: settings, entries: entries, requests: requests,
                                              users: try uow.users.all(), now: now)
         }
-        try archive.transaction { tx in
-            try tx.record(actor.draft(.reportGenerated, target: "report:access:\(quarter)",
-                                      details: ["format": format, "flags": "\(report.flags.count)"]))
-        }
+        try archive.record(actor.draft(.reportGenerated, target: "report:access:\(quarter)",
+                                       details: ["format": format, "flags": "\(report.flags.count)"]))
         return report
     }
 }

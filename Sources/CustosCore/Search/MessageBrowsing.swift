@@ -17,9 +17,9 @@ extension SearchService {
         public var neighbours: [Hit]
     }
 
-    /// One message's metadata; the view is audited.
+    /// One message's metadata; the view is audited. Reads no audit entries, so it may keep a reader's snapshot.
     public func message(id: Int64, actor: Actor) throws -> MessageDetail {
-        let detail = try archive.read { uow -> MessageDetail? in
+        let detail = try archive.readRecent { uow -> MessageDetail? in
             guard let m = try uow.search.message(id: id) else { return nil }
             let around = try uow.search.neighbours(conversation: m.conversationToken, sentAt: m.sentAt, id: m.id, before: 5, after: 5)
             let people = try uow.search.participants(of: [m.id]).map {
@@ -32,7 +32,7 @@ extension SearchService {
                                  neighbours: try hits(around, repo: uow.search))
         }
         guard let detail else { throw DomainError.notFound("There is no message with that number.") }
-        _ = try archive.transaction { tx in try tx.record(actor.draft(.messageViewed, target: "message:\(id)")) }
+        try archive.record(actor.draft(.messageViewed, target: "message:\(id)"))
         return detail
     }
 

@@ -20,7 +20,7 @@ extension SearchService {
         }
         var details = try auditDetails(q, results: selection.total)
         details["for"] = "decryption request"
-        _ = try archive.transaction { tx in try tx.record(actor.draft(.searchRun, target: "search", details: details)) }
+        try archive.record(actor.draft(.searchRun, target: "search", details: details))
         return selection
     }
 

@@ -122,7 +122,7 @@ public struct SearchService: Sendable {
         }
         var details = try auditDetails(q, results: rows.count)
         details["truncated"] = more ? "yes" : "no"
-        _ = try archive.transaction { tx in try tx.record(actor.draft(.searchExported, target: "search", details: details)) }
+        try archive.record(actor.draft(.searchExported, target: "search", details: details))
         return (csv, rows.count, more)
     }
 
