@@ -29,6 +29,15 @@ import Testing
         #expect(after.total == 3)
         #expect(after.platforms.first { $0.0 == "slack" }?.1 == 1)
 
+        // The whole archive's counts beside every search (platform list, total, an unfiltered search) follow too.
+        let before = try search.searchPage(SearchQuery(), actor: actor, user: nil)
+        _ = try w.capture([("yves@example.com", "zoe@example.net", "teams", 6)])
+        let grown = try search.searchPage(SearchQuery(), actor: actor, user: nil)
+        #expect(grown.surroundings.archiveTotal == before.surroundings.archiveTotal + 1)
+        #expect(grown.page.total == before.page.total + 1)
+        #expect(grown.surroundings.platforms.contains("teams") && !before.surroundings.platforms.contains("teams"))
+        #expect(grown.page.platforms.first { $0.0 == "teams" }?.1 == 1)
+
         // Filtering by every active hold: none yet, then one covering Alice.
         #expect(try run([("hold", "any")]).total == 0)
         _ = try w.place(try w.scope(participant: "alice@example.com"))

@@ -90,6 +90,17 @@ public final class SearchAggregates: Sendable {
         return counted
     }
 
+    /// The whole archive's counts (what the search page shows beside every search: the platforms and the total),
+    /// kept apart from the searches' entries for the same reason and on the same terms.
+    private let archive = Mutex<(lastMessageID: Int64, counts: Counts)?>(nil)
+
+    func archiveCounts(lastMessageID: Int64, count: () throws -> Counts) rethrows -> Counts {
+        if let kept = archive.withLock({ $0 }), kept.lastMessageID == lastMessageID { return kept.counts }
+        let counted = try count()
+        archive.withLock { $0 = (lastMessageID, counted) }
+        return counted
+    }
+
     /// Searches answered from memory and counted afresh (tests, the benchmark's notes).
     public var statistics: (hits: Int, misses: Int, entries: Int) {
         state.withLock { ($0.hits, $0.misses, $0.entries.count) }

@@ -71,9 +71,18 @@ public struct SearchService: Sendable {
     }
 
     func surroundings(user: User?, uow: any UnitOfWork) throws -> Surroundings {
-        let counts = try uow.search.archiveFacets().platforms
-        return Surroundings(platforms: counts.map(\.0).sorted(), archiveTotal: counts.reduce(0) { $0 + $1.1 },
+        let whole = try archiveCounts(uow.search)
+        return Surroundings(platforms: whole.platforms.map(\.0).sorted(), archiveTotal: whole.total,
                             saved: try user.map { try savedSearches(user: $0, uow: uow) } ?? [])
+    }
+
+    /// The whole archive's counts by platform and month, from the aggregates kept at ingest (two GROUP BYs, ~0.1 ms,
+    /// on every search page), remembered until the newest message changes.
+    func archiveCounts(_ repo: any SearchRepository) throws -> SearchAggregates.Counts {
+        try aggregates.archiveCounts(lastMessageID: try repo.lastMessageID()) {
+            let all = try repo.archiveFacets()
+            return SearchAggregates.Counts(total: all.platforms.reduce(0) { $0 + $1.1 }, platforms: all.platforms, months: all.months)
+        }
     }
 
     private func run(_ q: SearchQuery, actor: Actor, user: User?) throws -> (page: Page, surroundings: Surroundings) {
@@ -88,8 +97,7 @@ public struct SearchService: Sendable {
             let shown = Array(rows.prefix(Self.pageSize))
             let counts: SearchAggregates.Counts
             if q.isUnfiltered {
-                let all = try repo.archiveFacets()
-                counts = SearchAggregates.Counts(total: around.archiveTotal, platforms: all.platforms, months: all.months)
+                counts = try archiveCounts(repo)
             } else {
                 counts = try aggregates.counts(criteria, lastMessageID: repo.lastMessageID()) {
                     let facets = try repo.facets(criteria)
