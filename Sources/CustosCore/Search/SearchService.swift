@@ -59,27 +59,27 @@ public struct SearchService: Sendable {
         try run(q, actor: actor, user: nil).page
     }
 
-    /// A search with everything its page shows, read in one transaction (each read transaction after a commit
-    /// starts with an empty page cache, and under load every audited search is such a commit); audited.
+    /// A search with everything its page shows, read in one transaction; audited.
     public func searchPage(_ q: SearchQuery, actor: Actor, user: User?) throws -> (page: Page, surroundings: Surroundings) {
         try run(q, actor: actor, user: user)
     }
 
     /// The search page's surroundings alone (the form before a search, or after a refused one).
     public func surroundings(user: User?) throws -> Surroundings {
-        try archive.read { try surroundings(user: user, uow: $0) }
+        try archive.read { uow in
+            try surroundings(user: user, whole: try archiveCounts(uow.search, lastMessageID: try uow.search.lastMessageID()), uow: uow)
+        }
     }
 
-    func surroundings(user: User?, uow: any UnitOfWork) throws -> Surroundings {
-        let whole = try archiveCounts(uow.search)
-        return Surroundings(platforms: whole.platforms.map(\.0).sorted(), archiveTotal: whole.total,
-                            saved: try user.map { try savedSearches(user: $0, uow: uow) } ?? [])
+    func surroundings(user: User?, whole: SearchAggregates.Counts, uow: any UnitOfWork) throws -> Surroundings {
+        Surroundings(platforms: whole.platforms.map(\.0).sorted(), archiveTotal: whole.total,
+                     saved: try user.map { try savedSearches(user: $0, uow: uow) } ?? [])
     }
 
     /// The whole archive's counts by platform and month, from the aggregates kept at ingest (two GROUP BYs, ~0.1 ms,
     /// on every search page), remembered until the newest message changes.
-    func archiveCounts(_ repo: any SearchRepository) throws -> SearchAggregates.Counts {
-        try aggregates.archiveCounts(lastMessageID: try repo.lastMessageID()) {
+    func archiveCounts(_ repo: any SearchRepository, lastMessageID: Int64) throws -> SearchAggregates.Counts {
+        try aggregates.archiveCounts(lastMessageID: lastMessageID) {
             let all = try repo.archiveFacets()
             return SearchAggregates.Counts(total: all.platforms.reduce(0) { $0 + $1.1 }, platforms: all.platforms, months: all.months)
         }
@@ -89,20 +89,18 @@ public struct SearchService: Sendable {
         let base = try criteria(for: q)
         // Reads no audit entries, so it may keep a reader's snapshot across the audit entries of other searches.
         let found = try archive.readRecent { uow -> (page: Page, surroundings: Surroundings) in
-            let around = try surroundings(user: user, uow: uow)
+            let repo = uow.search
+            // The newest message names the set every remembered count was taken over.
+            let last = try repo.lastMessageID()
+            let whole = try archiveCounts(repo, lastMessageID: last)
+            let around = try surroundings(user: user, whole: whole, uow: uow)
             try Self.checkPlatform(q, known: around.platforms)
             let criteria = try withHolds(base, q, uow)
-            let repo = uow.search
             let rows = try repo.search(criteria, limit: Self.pageSize + 1)
             let shown = Array(rows.prefix(Self.pageSize))
-            let counts: SearchAggregates.Counts
-            if q.isUnfiltered {
-                counts = try archiveCounts(repo)
-            } else {
-                counts = try aggregates.counts(criteria, lastMessageID: repo.lastMessageID()) {
-                    let facets = try repo.facets(criteria)
-                    return SearchAggregates.Counts(total: try repo.count(criteria), platforms: facets.platforms, months: facets.months)
-                }
+            let counts = q.isUnfiltered ? whole : try aggregates.counts(criteria, lastMessageID: last) {
+                let facets = try repo.facets(criteria)
+                return SearchAggregates.Counts(total: try repo.count(criteria), platforms: facets.platforms, months: facets.months)
             }
             let next = rows.count > Self.pageSize ? shown.last.map { SearchCursor(sentAt: $0.sentAt, id: $0.id) } : nil
             return (Page(hits: try hits(shown, repo: repo), total: counts.total, next: next, platforms: counts.platforms, months: counts.months),

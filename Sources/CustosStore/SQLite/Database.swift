@@ -13,6 +13,8 @@ public final class Database: Sendable {
     private let writerLock = ThreadOwnedLock()
     private let writer: SQLiteConnection
     private let readers: [ReaderSlot]
+    /// The pool from its end, the order `read` tries it in.
+    private let readersFromEnd: [ReaderSlot]
     private let nextReader = Atomic<Int>(0)
     /// Counts the write transactions that may have changed what readers see: all but `appendOnlyWrite`s. A snapshot
     /// kept for `readRecent` is reused only while this is what it was when the snapshot began.
@@ -73,15 +75,13 @@ public final class Database: Sendable {
             try reader.execute("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON; PRAGMA cache_size = -16384")
             return ReaderSlot(reader)
         }
+        readersFromEnd = self.readers.reversed()
     }
 
     /// Runs `body` on the writer inside BEGIN IMMEDIATE … COMMIT, rolling back if it throws; writes are serialised.
     @discardableResult
     public func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        defer { changed() }
-        return try withWriterConnection { connection in
-            try connection.transaction(immediate: true) { try body(connection) }
-        }
+        try writeTransaction(appendOnly: false, body)
     }
 
     /// `write` for a transaction that only appends rows no `readRecent` caller reads (the audit log): snapshots kept
@@ -90,21 +90,36 @@ public final class Database: Sendable {
     /// search otherwise began by reading its pages again from the file.
     @discardableResult
     public func appendOnlyWrite<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try writeTransaction(appendOnly: true, body)
+    }
+
+    private func writeTransaction<T>(appendOnly: Bool, _ body: (SQLiteConnection) throws -> T) throws -> T {
         defer {
-            // A kept snapshot holds the WAL back: once the writer must checkpoint, let every snapshot go.
-            if checkpointer.walFrames >= checkpointer.writerThreshold { changed() } else { releaseKeptSnapshots() }
+            // After a write no kept snapshot is reused (an append leaves them, unless the WAL must be checkpointed),
+            // and free readers end the ones that cannot be reused now rather than at their next use, so none holds
+            // the WAL back from being checkpointed and started again.
+            if !appendOnly || !mayKeepSnapshots { dataVersion.add(1, ordering: .releasing) }
+            releaseKeptSnapshots()
         }
         return try withWriterConnection { connection in
             try connection.transaction(immediate: true) { try body(connection) }
         }
     }
 
+    /// A kept snapshot holds the WAL back: a checkpoint copies no frame past the oldest reader's snapshot, and the
+    /// writer starts the WAL again only when no reader is on a snapshot in it. So snapshots are kept only while the
+    /// WAL is under the writer's checkpoint threshold. (Keeping them only below the background checkpointer's lower
+    /// threshold was tried: a steady stream of audited searches keeps readers on snapshots in the WAL at every
+    /// moment, so the WAL started again only at the writer's threshold anyway, and snapshots were kept a fifth of
+    /// the time.)
+    private var mayKeepSnapshots: Bool { checkpointer.walFrames < checkpointer.writerThreshold }
+
     /// Runs `body` on a free reader connection inside one read transaction, so all its queries see one snapshot.
     /// Reads run concurrently with each other and with the writer.
     @discardableResult
     public func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         // From the end of the pool, so the slots at its start keep their snapshots for `readRecent`.
-        try withReader(order: (0..<readers.count).reversed().map { readers[$0] }) { try $0.run(body) }
+        try withReader(order: readersFromEnd) { try $0.run(body) }
     }
 
     /// A read that may reuse the snapshot a reader connection kept from an earlier `readRecent`, and so its page
@@ -113,13 +128,8 @@ public final class Database: Sendable {
     /// to the lifetime, changes committed by another process). For pages that read no appended rows.
     @discardableResult
     public func readRecent<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        // A kept snapshot holds the WAL back: a checkpoint copies no frame past the oldest reader's snapshot, and the
-        // writer starts the WAL again only when no reader is on a snapshot in it. So snapshots are kept only while
-        // the WAL is under the writer's checkpoint threshold; past it, this reads as `read` does until the WAL has
-        // started again. (Keeping them only below the background checkpointer's lower threshold was tried: a steady
-        // stream of audited searches keeps readers on snapshots in the WAL at every moment, so the WAL started again
-        // only at the writer's threshold anyway, and snapshots were kept a fifth of the time.)
-        guard checkpointer.walFrames < checkpointer.writerThreshold else { return try read(body) }
+        // Past the threshold this reads as `read` does until the WAL has started again.
+        guard mayKeepSnapshots else { return try read(body) }
         let version = dataVersion.load(ordering: .acquiring)
         let now = ProcessInfo.processInfo.systemUptime
         // Slots with a snapshot still fresh first, then the rest from the start of the pool.
@@ -127,7 +137,7 @@ public final class Database: Sendable {
         let order = readers.indices.filter { fresh[$0] }.map { readers[$0] } + readers.indices.filter { !fresh[$0] }.map { readers[$0] }
         return try withReader(order: order) { slot in
             // The WAL may have filled while `body` ran: then let this snapshot go now rather than at the next write.
-            defer { if checkpointer.walFrames >= checkpointer.writerThreshold { slot.endKept() } }
+            defer { if !mayKeepSnapshots { slot.endKept() } }
             return try slot.runKeeping(version: version, now: now, lifetime: keptSnapshotLifetime, body)
         }
     }
@@ -147,15 +157,8 @@ public final class Database: Sendable {
         return try slot.lock.withLock { try body(slot) }
     }
 
-    /// After a write: no kept snapshot is reused, and free readers end theirs now rather than at their next use, so
-    /// none holds the WAL back from being checkpointed and started again.
-    private func changed() {
-        dataVersion.add(1, ordering: .releasing)
-        releaseKeptSnapshots()
-    }
-
     /// Ends the kept snapshots of free readers that could no longer be reused.
-    public func releaseKeptSnapshots() {
+    private func releaseKeptSnapshots() {
         let version = dataVersion.load(ordering: .acquiring)
         let now = ProcessInfo.processInfo.systemUptime
         for slot in readers {
@@ -213,8 +216,7 @@ private final class ReaderSlot: Sendable {
     }
 
     func endKept() {
-        guard kept.withLock({ $0 != nil }) else { return }
-        kept.withLock { $0 = nil }
+        guard kept.withLock({ $0.take() }) != nil else { return }
         // A read transaction has nothing to commit; should COMMIT fail, ROLLBACK ends it all the same.
         if (try? connection.execute("COMMIT")) == nil { try? connection.execute("ROLLBACK") }
     }

@@ -20,7 +20,8 @@ public enum TemplateValue {
     /// An optional string: nil passes the lookup on, as a missing value does.
     static func text(_ value: String?) -> TemplateValue? { value.map { .text($0) } }
 
-    /// A value reflection handed out (optionals already unwrapped), classified (the slow path, also the reference the views' switches are tested against).
+    /// A value reflection handed out (optionals already unwrapped), classified: the slow path, and the reference
+    /// the views' switches are tested against.
     static func reflecting(_ value: Any) -> TemplateValue? {
         switch value {
         case let s as String: .text(s)
@@ -156,7 +157,6 @@ struct TemplateRenderer {
             }
             return
         case .other(let any):
-            if let flag = any as? Bool { return section(.flag(flag), body, inverted: inverted) }
             if let sequence = any as? any TemplateSequence {
                 if inverted {
                     if sequence.isEmptySequence { render(body) }
