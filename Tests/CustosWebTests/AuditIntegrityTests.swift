@@ -174,6 +174,11 @@ import Testing
             _ = try await h.system.signIn.signIn(username: h.admin.user.username, password: h.admin.oneTimePassword, client: "t")
         }
         #expect(try h.system.archive.read { try $0.sessions.count(userID: h.admin.user.id) } == 0)
+        // An action that only appends its entry (`Archive.record`: a search, its page) shows nothing without it.
+        #expect(throws: DomainError.auditUnavailable) { _ = try h.system.search.search(SearchQuery(), actor: .system("test")) }
+        #expect(throws: DomainError.auditUnavailable) {
+            _ = try h.system.search.searchPage(SearchQuery(), actor: .system("test"), user: nil)
+        }
     }
 
     @Test func failedAuditWriteShowsAnHonestErrorPageInTheBrowser() async throws {
