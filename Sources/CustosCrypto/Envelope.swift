@@ -130,22 +130,33 @@ public struct Envelope: Sendable, Equatable, Codable {
         return try XChaCha20Poly1305.open(ciphertext, key: key, nonce: nonce, additionalData: header.canonicalEncoding)
     }
 
-    /// Verifies and combines k partials for this envelope's R, then decrypts.
-    public func open(partials: [PartialDecryption], commitments: FeldmanCommitments,
+    /// Verifies and combines k partials for this envelope's R, then decrypts. `sealedTo` is the key of the epoch the
+    /// envelope names when the shares are held under a later epoch that redistributed the same key (default: the
+    /// commitments' own epoch).
+    public func open(partials: [PartialDecryption], commitments: FeldmanCommitments, sealedTo: ArchivePublicKey? = nil,
                      publicShares: [Int: Ristretto255.Point]? = nil) throws -> [UInt8] {
+        let key = try Envelope.sealingKey(header: header, commitments: commitments, sealedTo: sealedTo)
         var z = try ThresholdDecryption.combine(partials, ephemeralPublic: ephemeralPublic, commitments: commitments,
                                                 publicShares: publicShares)
         defer { z.wipe() }
-        return try open(combinedKey: z, publicKey: commitments.publicKey)
+        return try open(combinedKey: z, publicKey: key)
+    }
+
+    /// The key the envelope was sealed to, which must be the key the commitments share out.
+    static func sealingKey(header: EnvelopeHeader, commitments: FeldmanCommitments, sealedTo: ArchivePublicKey?) throws -> ArchivePublicKey {
+        let key = sealedTo ?? commitments.publicKey
+        guard header.epoch == key.epoch else { throw CryptoError.invalidInput("envelope epoch is not the key's epoch") }
+        guard key.point == commitments.publicKey.point else { throw CryptoError.invalidInput("the commitments share out another key") }
+        return key
     }
 
     /// The 32-byte message key K of the envelope with this header and R, from k verified partials: what
     /// a live grant keeps per message, so each view decrypts without combining again. K opens that one
     /// envelope and nothing else.
     public static func messageKey(header: EnvelopeHeader, ephemeralPublic: Ristretto255.Point, partials: [PartialDecryption],
-                                  commitments: FeldmanCommitments, publicShares: [Int: Ristretto255.Point]? = nil,
-                                  madeHere: Set<Int> = []) throws -> [UInt8] {
-        guard header.epoch == commitments.epoch else { throw CryptoError.invalidInput("envelope epoch is not the key's epoch") }
+                                  commitments: FeldmanCommitments, sealedTo: ArchivePublicKey? = nil,
+                                  publicShares: [Int: Ristretto255.Point]? = nil, madeHere: Set<Int> = []) throws -> [UInt8] {
+        _ = try sealingKey(header: header, commitments: commitments, sealedTo: sealedTo)
         var z = try ThresholdDecryption.combine(partials, ephemeralPublic: ephemeralPublic, commitments: commitments,
                                                 publicShares: publicShares, madeHere: madeHere)
         defer { z.wipe() }

@@ -11,27 +11,45 @@ public struct DLEQProof: Sendable, Equatable, Codable {
         self.response = response
     }
 
-    /// c = BLAKE2b-512("custos/v1/dleq" ‖ u32 i ‖ P_i ‖ R ‖ D_i ‖ A ‖ B) reduced mod ℓ.
+    /// Domain label of partial-decryption proofs.
+    public static let partialLabel = "custos/v1/dleq"
+
+    /// c = BLAKE2b-512(label ‖ u32 i ‖ P_i ‖ R ‖ D_i ‖ A ‖ B) reduced mod ℓ; `label` keeps proofs of one
+    /// protocol from being replayed in another.
     static func challenge(
         index: Int, publicShare: Ristretto255.Point, ephemeralPublic: Ristretto255.Point,
-        partial: Ristretto255.Point, a: Ristretto255.Point, b: Ristretto255.Point
+        partial: Ristretto255.Point, a: Ristretto255.Point, b: Ristretto255.Point, label: String = partialLabel
     ) -> Ristretto255.Scalar {
-        // Every point is 32 bytes and the label is fixed, so the concatenation is unambiguous.
-        var input = Array("custos/v1/dleq".utf8)
+        // Every point is 32 bytes and each label is a fixed string, so the concatenation is unambiguous.
+        var input = Array(label.utf8)
         input += [UInt8(index >> 24 & 0xff), UInt8(index >> 16 & 0xff), UInt8(index >> 8 & 0xff), UInt8(index & 0xff)]
         for point in [publicShare, ephemeralPublic, partial, a, b] { input += point.bytes }
         return Ristretto255.Scalar.reduce64(BLAKE2b.hash(input, outputLength: 64))
     }
 
+    /// Proves log_G(x·G) == log_R(x·R) for the secret x: random w, A = w·G, B = w·R, c = H(…), z = w + c·x.
+    static func prove(secret x: Ristretto255.Scalar, index: Int, publicPoint: Ristretto255.Point, base r: Ristretto255.Point,
+                      result d: Ristretto255.Point, label: String = partialLabel) throws -> DLEQProof {
+        var w = Ristretto255.Scalar.random()
+        defer { w.wipe() }
+        let a = try Ristretto255.Point.baseMultiple(w)
+        let b = try r.multiplied(by: w)
+        let c = challenge(index: index, publicShare: publicPoint, ephemeralPublic: r, partial: d, a: a, b: b, label: label)
+        var cx = c * x
+        defer { cx.wipe() }
+        return DLEQProof(challenge: c, response: w + cx)
+    }
+
     /// Recomputes A' = z·G − c·P_i and B' = z·R − c·D_i and checks the challenge comes out as c.
     public func verify(
-        index: Int, publicShare: Ristretto255.Point, ephemeralPublic: Ristretto255.Point, partial: Ristretto255.Point
+        index: Int, publicShare: Ristretto255.Point, ephemeralPublic: Ristretto255.Point, partial: Ristretto255.Point,
+        label: String = partialLabel
     ) -> Bool {
         do {
             let a = try Ristretto255.Point.baseMultiple(response).subtracting(publicShare.multiplied(by: challenge))
             let b = try ephemeralPublic.multiplied(by: response).subtracting(partial.multiplied(by: challenge))
             let expected = DLEQProof.challenge(index: index, publicShare: publicShare, ephemeralPublic: ephemeralPublic,
-                                               partial: partial, a: a, b: b)
+                                               partial: partial, a: a, b: b, label: label)
             return expected == challenge
         } catch {
             // An identity anywhere (zero c or z, a degenerate point) is not a valid proof.

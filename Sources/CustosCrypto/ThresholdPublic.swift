@@ -57,7 +57,7 @@ public struct FeldmanCommitments: Sendable, Equatable, Codable {
     /// k, the number of partials needed to decrypt.
     public var threshold: Int { points.count }
 
-    /// Checks 2 ≤ k ≤ n ≤ `ThresholdKey.maximumShares` and that no commitment is the identity.
+    /// Checks 1 ≤ k ≤ n ≤ `ThresholdKey.maximumShares` and that no commitment is the identity.
     public init(epoch: Int, shareCount: Int, points: [Ristretto255.Point]) throws {
         try ThresholdKey.validate(threshold: points.count, shareCount: shareCount)
         guard epoch >= 0 else { throw CryptoError.invalidInput("epoch must not be negative") }
@@ -126,73 +126,5 @@ public struct FeldmanCommitments: Sendable, Equatable, Codable {
         try self.init(epoch: c.decode(Int.self, forKey: .epoch),
                       shareCount: c.decode(Int.self, forKey: .shareCount),
                       points: c.decode([Ristretto255.Point].self, forKey: .points))
-    }
-}
-
-/// One custodian's share `s_i`, sealed with `crypto_box_seal` to that custodian's X25519 key.
-public struct SealedShare: Sendable, Equatable, Codable {
-    /// The key epoch the share belongs to.
-    public let epoch: Int
-    /// x = i, the share's index.
-    public let index: Int
-    /// The custodian's X25519 public key the share is sealed to.
-    public let custodianPublicKey: [UInt8]
-    /// `crypto_box_seal(version ‖ epoch ‖ index ‖ s_i)`; the inner epoch and index must match the outer ones.
-    public let sealed: [UInt8]
-
-    /// Length of the sealed payload: 45 plaintext bytes plus the sealed-box overhead.
-    public static let sealedLength = 45 + SealedBox.overhead
-
-    /// Checks field ranges and lengths.
-    public init(epoch: Int, index: Int, custodianPublicKey: [UInt8], sealed: [UInt8]) throws {
-        guard epoch >= 0 else { throw CryptoError.invalidInput("epoch must not be negative") }
-        guard index >= 1, index <= ThresholdKey.maximumShares else { throw CryptoError.invalidInput("share index out of range") }
-        guard custodianPublicKey.count == X25519KeyPair.publicKeyLength else {
-            throw CryptoError.invalidKey("an X25519 public key is 32 bytes")
-        }
-        guard sealed.count == SealedShare.sealedLength else { throw CryptoError.invalidInput("sealed share has the wrong length") }
-        self.epoch = epoch
-        self.index = index
-        self.custodianPublicKey = custodianPublicKey
-        self.sealed = sealed
-    }
-
-    /// Binary form: version 1 ‖ i64 epoch ‖ u32 index ‖ custodian key (32) ‖ sealed (93).
-    public var serialized: [UInt8] {
-        var writer = ThresholdWire.Writer(version: 1)
-        writer.i64(Int64(epoch))
-        writer.u32(index)
-        writer.fixed(custodianPublicKey)
-        writer.fixed(sealed)
-        return writer.bytes
-    }
-
-    /// Parses the binary form.
-    public init(serialized: [UInt8]) throws {
-        var reader = try ThresholdWire.Reader(serialized, version: 1, what: "sealed share")
-        let epoch = try reader.i64()
-        let index = try reader.u32()
-        let key = try reader.fixed(X25519KeyPair.publicKeyLength)
-        let sealed = try reader.fixed(SealedShare.sealedLength)
-        try reader.finish()
-        try self.init(epoch: Int(epoch), index: index, custodianPublicKey: key, sealed: sealed)
-    }
-
-    private enum CodingKeys: String, CodingKey { case epoch, index, custodianPublicKey = "custodian_public_key", sealed }
-
-    /// Decodes `{"epoch", "index", "custodian_public_key": base64, "sealed": base64}`.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(epoch: c.decode(Int.self, forKey: .epoch), index: c.decode(Int.self, forKey: .index),
-                      custodianPublicKey: c.decodeBase64(forKey: .custodianPublicKey), sealed: c.decodeBase64(forKey: .sealed))
-    }
-
-    /// Encodes the JSON object form.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(epoch, forKey: .epoch)
-        try c.encode(index, forKey: .index)
-        try c.encodeBase64(custodianPublicKey, forKey: .custodianPublicKey)
-        try c.encodeBase64(sealed, forKey: .sealed)
     }
 }

@@ -75,80 +75,47 @@ func subsets<T>(of items: [T], size: Int) -> [[T]] {
         #expect(try ThresholdDecryption.lagrangeCombine(Array(publicShares.prefix(2))) != commitments.publicKey.point)
     }
 
-    @Test func ceremonySealsOneShareToEachCustodian() throws {
-        let custodians = (0..<3).map { _ in X25519KeyPair() }
-        let ceremony = try ThresholdKey.ceremony(epoch: 2, threshold: 2, custodianPublicKeys: custodians.map(\.publicKey))
-        #expect(ceremony.sealedShares.map(\.index) == [1, 2, 3])
-        #expect(ceremony.publicKey == ceremony.commitments.publicKey)
-        for (custodian, sealed) in zip(custodians, ceremony.sealedShares) {
-            #expect(sealed.custodianPublicKey == custodian.publicKey && sealed.epoch == 2)
-            let share = try KeyShare(opening: sealed, with: custodian)
-            #expect(share.index == sealed.index && share.matches(ceremony.commitments))
+    @Test func shareBoxesOpenOnlyForTheirRecipientAndContext() throws {
+        let y = Ristretto255.Scalar.random(), other = Ristretto255.Scalar.random()
+        let recipient = try Point.baseMultiple(y)
+        let share = Ristretto255.Scalar.random()
+        let box = try ShareBox.seal(share, to: recipient, context: [1, 2, 3])
+        #expect(try box.open(with: y, recipient: recipient, context: [1, 2, 3]) == share)
+        #expect(cryptoErrorKind { try box.open(with: other, recipient: recipient, context: [1, 2, 3]) } == "authenticationFailed")
+        #expect(cryptoErrorKind { try box.open(with: y, recipient: recipient, context: [1, 2, 4]) } == "authenticationFailed")
+        for byte in [0, 40, ShareBox.length - 1] {
+            var bytes = box.bytes
+            bytes[byte] ^= 1
+            if let flipped = try? ShareBox(bytes: bytes) {
+                #expect(cryptoErrorKind { try flipped.open(with: y, recipient: recipient, context: [1, 2, 3]) } != "no error")
+            }
         }
-        // Another custodian's key does not open the share.
-        #expect(cryptoErrorKind { try KeyShare(opening: ceremony.sealedShares[0], with: custodians[1]) } == "invalidKey")
+        // A proven opening shows anyone the share, and only for the recipient's own key.
+        let opening = try box.reveal(with: y, recipientIndex: 4, recipient: recipient)
+        #expect(box.open(revealed: opening, recipientIndex: 4, recipient: recipient, context: [1, 2, 3]) == .share(share))
+        #expect(box.open(revealed: opening, recipientIndex: 5, recipient: recipient, context: [1, 2, 3]) == nil)
+        let lie = try box.reveal(with: other, recipientIndex: 4, recipient: recipient)
+        #expect(box.open(revealed: lie, recipientIndex: 4, recipient: recipient, context: [1, 2, 3]) == nil)
+        #expect(cryptoErrorKind { try ShareBox(bytes: Array(box.bytes.dropLast())) } == "invalidInput")
     }
 
-    @Test func sealedSharesSerialiseStably() throws {
-        let custodians = (0..<2).map { _ in X25519KeyPair() }
-        let ceremony = try ThresholdKey.ceremony(epoch: 5, threshold: 2, custodianPublicKeys: custodians.map(\.publicKey))
-        let sealed = ceremony.sealedShares[1]
-        let bytes = sealed.serialized
-        #expect(bytes.count == 1 + 8 + 4 + 32 + 93)
-        #expect(try SealedShare(serialized: bytes) == sealed)
-        #expect(try JSONDecoder().decode(SealedShare.self, from: JSONEncoder().encode(sealed)) == sealed)
-        #expect(try KeyShare(opening: SealedShare(serialized: bytes), with: custodians[1]).matches(ceremony.commitments))
-        #expect(cryptoErrorKind { try SealedShare(serialized: bytes + [0]) } == "invalidInput")
-        #expect(cryptoErrorKind { try SealedShare(serialized: Array(bytes.dropLast())) } == "invalidInput")
-        #expect(cryptoErrorKind { try SealedShare(epoch: 5, index: 0, custodianPublicKey: sealed.custodianPublicKey, sealed: sealed.sealed) }
-                == "invalidInput")
-        // Relabelling a sealed share (index 2 as index 1) is caught when it is opened.
-        let relabelled = try SealedShare(epoch: 5, index: 1, custodianPublicKey: sealed.custodianPublicKey, sealed: sealed.sealed)
-        #expect(cryptoErrorKind { try KeyShare(opening: relabelled, with: custodians[1]) } == "invalidInput")
-    }
-
-    @Test func corruptedSharesFailVerification() throws {
-        let custodians = (0..<3).map { _ in X25519KeyPair() }
-        let ceremony = try ThresholdKey.ceremony(epoch: 3, threshold: 2, custodianPublicKeys: custodians.map(\.publicKey))
-        // The sealed plaintext is version 1 ‖ i64 epoch ‖ u32 index ‖ s_i (45 bytes).
-        let raw = try SealedBox.open(ceremony.sealedShares[0].sealed, with: custodians[0])
-        #expect(raw.count == 45 && raw[0] == 1 && raw[12] == 1)
-        func reseal(_ plaintext: [UInt8], index: Int = 1) throws -> KeyShare {
-            let sealed = try SealedShare(epoch: 3, index: index, custodianPublicKey: custodians[0].publicKey,
-                                         sealed: SealedBox.seal(plaintext, to: custodians[0].publicKey))
-            return try KeyShare(opening: sealed, with: custodians[0])
+    @Test func ceremonyInputValidation() throws {
+        let ids = try (0..<3).map { _ in try DeviceIdentity(encryptionKey: Point.baseMultiple(.random()), signingKey: Ed25519.generateKeyPair().publicKey) }
+        func setup(_ p: [DeviceIdentity], kind: CeremonySetup.Kind = .newKey, epoch: Int = 1, k: Int = 2, previous: [UInt8] = CeremonySetup.noPrevious) -> String {
+            cryptoErrorKind { try CeremonySetup(kind: kind, epoch: epoch, threshold: k, participants: p, previousHash: previous) }
         }
-        #expect(try reseal(raw).matches(ceremony.commitments), "an unmodified share still verifies")
-        for byte in [13, 20, 40] {
-            var flipped = raw
-            flipped[byte] ^= 0x01  // low bits only, so the scalar stays below ℓ
-            #expect(try !reseal(flipped).matches(ceremony.commitments), "bit flip in byte \(byte)")
-        }
-        // Custodian 2's genuine share presented as share 1 does not verify at x = 1.
-        var other = try SealedBox.open(ceremony.sealedShares[1].sealed, with: custodians[1])
-        other[12] = 1
-        #expect(try !reseal(other).matches(ceremony.commitments))
-        // A label that disagrees with the sealed contents is refused outright.
-        #expect(cryptoErrorKind { try reseal(raw, index: 2) } == "invalidInput")
-        var badVersion = raw
-        badVersion[0] = 9
-        #expect(cryptoErrorKind { try reseal(badVersion) } == "invalidInput")
-        #expect(cryptoErrorKind { try reseal(Array(raw.dropLast())) } == "invalidInput")
-    }
-
-    @Test func ceremonyInputValidation() {
-        let keys = (0..<3).map { _ in X25519KeyPair().publicKey }
-        #expect(cryptoErrorKind { try ThresholdKey.ceremony(epoch: 1, threshold: 1, custodianPublicKeys: keys) } == "invalidInput")
-        #expect(cryptoErrorKind { try ThresholdKey.ceremony(epoch: 1, threshold: 4, custodianPublicKeys: keys) } == "invalidInput")
-        #expect(cryptoErrorKind { try ThresholdKey.ceremony(epoch: -1, threshold: 2, custodianPublicKeys: keys) } == "invalidInput")
-        #expect(cryptoErrorKind { try ThresholdKey.ceremony(epoch: 1, threshold: 2, custodianPublicKeys: [keys[0], keys[1], keys[0]]) }
-                == "invalidInput")
-        #expect(cryptoErrorKind { try ThresholdKey.ceremony(epoch: 1, threshold: 2, custodianPublicKeys: [keys[0], [1, 2]]) }
-                == "invalidKey")
-        // A low-order custodian key (all zero) cannot be sealed to.
-        #expect(cryptoErrorKind {
-            try ThresholdKey.ceremony(epoch: 1, threshold: 2, custodianPublicKeys: [keys[0], [UInt8](repeating: 0, count: 32)])
-        } == "invalidKey")
+        #expect(setup(ids) == "no error")
+        #expect(setup([ids[0]], k: 1) == "no error")
+        #expect(setup(ids, k: 0) == "invalidInput")
+        #expect(setup(ids, k: 4) == "invalidInput")
+        #expect(setup(ids, epoch: 0) == "invalidInput")
+        #expect(setup([ids[0], ids[1], ids[0]]) == "invalidInput")
+        #expect(setup(ids, kind: .redistribution) == "invalidInput", "a redistribution must name the epoch it redistributes")
+        #expect(setup(ids, previous: [1]) == "invalidInput")
+        #expect(cryptoErrorKind { try DeviceIdentity(encryptionKey: .identity, signingKey: ids[0].signingKey) } == "invalidKey")
+        let parsed = try CeremonySetup(serialized: CeremonySetup(kind: .newKey, epoch: 3, threshold: 2, participants: ids,
+                                                                 previousHash: CeremonySetup.noPrevious).serialized)
+        #expect(parsed.epoch == 3 && parsed.participants == ids)
         #expect(cryptoErrorKind { try ThresholdKey.generate(epoch: 1, threshold: 2, shareCount: 256) } == "invalidInput")
         #expect(cryptoErrorKind { try ThresholdKey.generate(epoch: 1, threshold: 0, shareCount: 0) } == "invalidInput")
         #expect(cryptoErrorKind { try ThresholdKey.generate(epoch: 1, threshold: 2, shareCount: 2) } == "no error")

@@ -2,7 +2,9 @@ import Foundation
 import Testing
 
 /// Reads the CustosCrypto sources to hold the line DESIGN.md draws: share values are touched only in
-/// ThresholdKey.swift and CustodianKey.swift, only points are interpolated, and the ceremony wipes.
+/// ThresholdKey.swift, DistributedKeyGeneration.swift and CustodianDevice.swift, partials (points) are
+/// the only thing interpolated at 0 to decrypt, redistribution weights sub-shares into a new share
+/// (never into s), and polynomials are wiped.
 @Suite struct ThresholdSourceTests {
     /// `Sources/CustosCrypto`, found from this file (the test folder may be symlinked into a scratch package).
     static let sourceDirectory = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
@@ -18,7 +20,7 @@ import Testing
         return result
     }
 
-    static let shareFiles: Set<String> = ["ThresholdKey.swift", "CustodianKey.swift"]
+    static let shareFiles: Set<String> = ["ThresholdKey.swift", "DistributedKeyGeneration.swift", "CustodianDevice.swift"]
 
     @Test(.enabled(if: FileManager.default.fileExists(atPath: sourceDirectory.appendingPathComponent("ThresholdKey.swift").path),
                    "CustosCrypto sources not found next to the tests"))
@@ -29,7 +31,7 @@ import Testing
             #expect(!text.contains("KeyShare"), "\(name) must not handle key shares")
             #expect(!text.contains("ThresholdKey.generate("), "\(name) must not run the raw ceremony")
         }
-        for (name, text) in sources where name != "PartialDecryption.swift" {
+        for (name, text) in sources where !["PartialDecryption.swift", "DistributedKeyGeneration.swift"].contains(name) {
             #expect(!text.contains("lagrangeCoefficients("), "\(name): Lagrange weights are for combining partials only")
         }
         // The one Lagrange sum multiplies points (D_i) by λ_i; no scalar is ever interpolated.
@@ -37,8 +39,13 @@ import Testing
         #expect(partial.contains("sum = try sum.adding(partial.point.multiplied(by: lambda))"))
         #expect(partial.components(separatedBy: "lagrangeCoefficients(").count == 3)  // definition and one call
         let ceremony = try #require(sources["ThresholdKey.swift"])
-        #expect(ceremony.contains("defer { for j in coefficients.indices { coefficients[j].wipe() } }"))
-        #expect(ceremony.contains("deinit { secret.wipe() }"))
+        #expect(ceremony.contains("func wipe() { for j in coefficients.indices { coefficients[j].wipe() } }"))
+        #expect(ceremony.contains("deinit { wipe() }") && ceremony.contains("deinit { secret.wipe() }"))
+        #expect(ceremony.contains("defer { polynomial.wipe() }"))
+        // Redistribution weights multiply sub-shares received for one participant (a new share) and commitments.
+        let dkg = try #require(sources["DistributedKeyGeneration.swift"])
+        #expect(dkg.components(separatedBy: "lagrangeCoefficients(").count == 2)
+        #expect(dkg.contains("case .redistribution: return try ThresholdDecryption.lagrangeCoefficients(at: dealers)"))
         #expect(!ceremony.contains("public final class KeyShare") && !ceremony.contains("public static func generate"))
     }
 }
