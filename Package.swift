@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "CustosBench",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CSQLite",
+                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,19 +81,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Test support: drives ceremonies and approvals with in-memory custodian devices (tests only).
+        .target(
+            name: "CustosTestSupport",
+            dependencies: ["CustosWeb", "CustosCore", "CustosCrypto"],
+            path: "Tests/CustosTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CustosCryptoTests", dependencies: ["CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "CustosStoreTests", dependencies: ["CustosStore", "CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosCaptureClientTests",
-            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto"],
+            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CustosCoreTests", dependencies: ["CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosWebTests",
             dependencies: [
-                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
+                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient", "CustosTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Only as the reference the pages' own template engine is compared with (TemplateEngineTests).
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -78,16 +78,19 @@ public enum CaptureClientError: Error, Sendable, Equatable, CustomStringConverti
     case invalidResponse(String)
     /// The server could not be reached, even after retries.
     case unreachable(String)
+    /// The archive key the server offers does not verify from the trust root; nothing was sealed or sent.
+    case untrustedKey(String)
 
     /// A message a person can act on; never includes the token.
     public var description: String {
         switch self {
         case .tokenRefused: "the capture token was refused: revoked or mistyped"
-        case .noArchiveKey(let m): "the server has no archive key yet (an administrator must run a key ceremony): \(m)"
+        case .noArchiveKey(let m): "the server has no archive key yet (the key custodians must complete a key ceremony): \(m)"
         case .invalidServerURL(let u): "\(u) is not an http:// or https:// server address"
         case .server(let status, let m): "the server answered \(status): \(m)"
         case .invalidResponse(let m): "the server's answer is not a valid ingest response: \(m)"
         case .unreachable(let m): "the server could not be reached: \(m)"
+        case .untrustedKey(let m): "refusing the archive key, nothing was uploaded: \(m)"
         }
     }
 }

@@ -29,20 +29,24 @@ public struct CaptureUploader: Sendable {
     /// The server's base URL.
     public let server: String
     let token: String
+    /// The trust root and state the archive key is checked against.
+    public let trust: ArchiveTrust
     /// Batch sizes and parallelism.
     public let options: Options
     /// How transient failures are retried.
     public let retry: RetryPolicy
 
-    /// An uploader to `server` (http:// or https://) presenting the capture `token`.
-    public init(server: String, token: String, options: Options = Options(), retry: RetryPolicy = RetryPolicy()) throws {
+    /// An uploader to `server` (http:// or https://) presenting the capture `token`, sealing only to a key that
+    /// verifies from `trust`.
+    public init(server: String, token: String, trust: ArchiveTrust, options: Options = Options(), retry: RetryPolicy = RetryPolicy()) throws {
         self.server = try IngestClient.baseURL(server)
         self.token = token
+        self.trust = trust
         self.options = options
         self.retry = retry
     }
 
-    /// Fetches the archive key, then captures every item of `messages` and answers what happened.
+    /// Fetches the chain of epochs and checks it from the trust root, then captures every item of `messages` and answers what happened.
     ///
     /// Parse errors and rejected items are collected, not thrown; a refused token, a missing archive
     /// key or a server that stays unreachable after retries stops the run with a `CaptureClientError`.
@@ -57,7 +61,7 @@ public struct CaptureUploader: Sendable {
     private func upload<Messages: Sequence>(
         _ messages: Messages, through client: IngestClient, observer: @escaping @Sendable (CaptureEvent) -> Void
     ) async throws -> CaptureSummary where Messages.Element == Result<CapturedMessage, CaptureItemError> {
-        let key = try await client.archiveKey()
+        let key = try await client.trustedArchiveKey(trust)
         let writer = EnvelopeWriter(publicKey: key)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes

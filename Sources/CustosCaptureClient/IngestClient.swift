@@ -85,21 +85,16 @@ public struct IngestClient: Sendable {
         return base
     }
 
-    /// `GET /api/v1/archive-key`: the key capture clients encrypt to now.
-    public func archiveKey() async throws -> ArchivePublicKey {
-        let request = HTTPClientRequest(url: server + "/api/v1/archive-key")
-        let answer = try await exchange(request, final: [503])
+    /// `GET /api/v1/archive-keys`, checked from `trust`: the key to seal to, or `untrustedKey` naming what failed.
+    public func trustedArchiveKey(_ trust: ArchiveTrust) async throws -> ArchivePublicKey {
+        let answer = try await exchange(HTTPClientRequest(url: server + "/api/v1/archive-keys"), final: [503])
         switch answer.status {
         case 200:
-            guard let wire = try? JSONDecoder().decode(ArchiveKeyResponse.self, from: answer.body),
-                  let bytes = Data(base64Encoded: wire.publicKey), bytes.count == 32 else {
-                throw CaptureClientError.invalidResponse("the archive key is not {epoch, public_key (32 bytes, base64)}")
+            let response: ArchiveKeysResponse
+            do { response = try JSONDecoder().decode(ArchiveKeysResponse.self, from: answer.body) } catch {
+                throw CaptureClientError.untrustedKey("the server's chain of epochs cannot be read (\(error))")
             }
-            do {
-                return try ArchivePublicKey(epoch: wire.epoch, point: Ristretto255.Point(bytes: [UInt8](bytes)))
-            } catch {
-                throw CaptureClientError.invalidResponse("the archive key is not a valid ristretto255 point")
-            }
+            return try trust.accept(response)
         case 503: throw CaptureClientError.noArchiveKey(answer.message)
         default: throw CaptureClientError.server(status: answer.status, message: answer.message)
         }

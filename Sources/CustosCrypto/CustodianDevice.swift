@@ -49,6 +49,15 @@ public final class CustodianDevice {
         let salt = Sodium.randomBytes(16)
         var key = try CustodianKeyFile.wrappingKey(passphrase: passphrase, salt: salt, parameters: parameters)
         defer { Sodium.wipe(&key) }
+        var plain = try plaintext()
+        defer { Sodium.wipe(&plain) }
+        let draft = try CustodianKeyFile(identity: identity, salt: salt, parameters: parameters, sealed: [])
+        let sealed = try XChaCha20Poly1305.sealCombined(plain, key: key, additionalData: draft.associatedData)
+        return try CustodianKeyFile(identity: identity, salt: salt, parameters: parameters, sealed: sealed)
+    }
+
+    /// The secret state as the key file seals it: `version 1 ‖ y ‖ seed ‖ u32 count ‖ count × (i64 epoch ‖ u32 index ‖ s)`.
+    func plaintext() throws -> [UInt8] {
         var w = ThresholdWire.Writer(version: 1, capacity: 72 + 44 * shares.count)
         w.fixed(secret.bytes)
         w.fixed(signing.seed)
@@ -58,11 +67,7 @@ public final class CustodianDevice {
             w.u32(share.index)
             try share.withSecret { w.fixed($0.bytes) }
         }
-        var plain = w.take()
-        defer { Sodium.wipe(&plain) }
-        let draft = try CustodianKeyFile(identity: identity, salt: salt, parameters: parameters, sealed: [])
-        let sealed = try XChaCha20Poly1305.sealCombined(plain, key: key, additionalData: draft.associatedData)
-        return try CustodianKeyFile(identity: identity, salt: salt, parameters: parameters, sealed: sealed)
+        return w.take()
     }
 
     /// An Ed25519 signature by this device.

@@ -155,10 +155,10 @@ public struct Envelope: Sendable, Equatable, Codable {
     /// envelope and nothing else.
     public static func messageKey(header: EnvelopeHeader, ephemeralPublic: Ristretto255.Point, partials: [PartialDecryption],
                                   commitments: FeldmanCommitments, sealedTo: ArchivePublicKey? = nil,
-                                  publicShares: [Int: Ristretto255.Point]? = nil, madeHere: Set<Int> = []) throws -> [UInt8] {
+                                  publicShares: [Int: Ristretto255.Point]? = nil, preverified: Set<Int> = []) throws -> [UInt8] {
         _ = try sealingKey(header: header, commitments: commitments, sealedTo: sealedTo)
         var z = try ThresholdDecryption.combine(partials, ephemeralPublic: ephemeralPublic, commitments: commitments,
-                                                publicShares: publicShares, madeHere: madeHere)
+                                                publicShares: publicShares, preverified: preverified)
         defer { z.wipe() }
         return messageKey(z: z, ephemeralPublic: ephemeralPublic, publicKey: commitments.publicKey.point, uid: header.uid)
     }

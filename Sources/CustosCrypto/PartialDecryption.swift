@@ -122,12 +122,12 @@ public struct PartialDecryption: Sendable, Equatable, Codable {
 public enum ThresholdDecryption {
     /// Z = Σ λ_i·D_i over the first k partials, after checking indices and every used partial's proof.
     /// `publicShares` (from `commitments.publicShares()`) saves recomputing each P_i per message.
-    /// `madeHere` names share indices whose partials the caller computed itself, in this process, with
-    /// `CustodianKey.approve` from a share it had just checked against these commitments; their proofs
-    /// are not checked a second time. Every other partial's proof is.
+    /// `preverified` names share indices whose partials the caller already checked against these commitments
+    /// (the server checks every partial when a custodian's device uploads it, then keeps it sealed under its
+    /// own key); their proofs are not checked a second time. Every other partial's proof is.
     public static func combine(
         _ partials: [PartialDecryption], ephemeralPublic r: Ristretto255.Point, commitments: FeldmanCommitments,
-        publicShares: [Int: Ristretto255.Point]? = nil, madeHere: Set<Int> = []
+        publicShares: [Int: Ristretto255.Point]? = nil, preverified: Set<Int> = []
     ) throws -> Ristretto255.Point {
         guard !r.isIdentity else { throw CryptoError.invalidInput("R is the identity element") }
         try checkDistinct(partials.map(\.index))
@@ -137,7 +137,7 @@ public enum ThresholdDecryption {
         }
         // Any k valid partials give the same Z, so only k are checked and used.
         let used = Array(partials.prefix(commitments.threshold))
-        for partial in used where !madeHere.contains(partial.index) {
+        for partial in used where !preverified.contains(partial.index) {
             let publicShare = try publicShares?[partial.index] ?? commitments.publicShare(for: partial.index)
             guard partial.verify(ephemeralPublic: r, publicShare: publicShare) else {
                 throw CryptoError.invalidInput("partial decryption \(partial.index) fails its proof")

@@ -51,6 +51,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let loginFailures: any LoginFailureRepository
     let audit: any AuditRepository
     let keys: any KeyRepository
+    let ceremonies: any CeremonyRepository
     let captureTokens: any CaptureTokenRepository
     let messages: any MessageRepository
     let search: any SearchRepository
@@ -64,6 +65,7 @@ final class SQLiteUnitOfWork: UnitOfWork {
         holds = SQLiteHoldRepository(db: conn)
         retention = SQLiteRetentionRepository(db: conn)
         keys = SQLiteKeyRepository(db: conn)
+        ceremonies = SQLiteCeremonyRepository(db: conn)
         captureTokens = SQLiteCaptureTokenRepository(db: conn)
         messages = SQLiteMessageRepository(db: conn)
         users = SQLiteUserRepository(db: conn)

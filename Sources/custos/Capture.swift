@@ -9,8 +9,11 @@ struct Capture: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Capture mail or chat into a Custos archive, encrypted on this machine before upload.",
         discussion: """
-            Messages are parsed and sealed here to the archive's current public key; the server never \
-            sees their content. Re-running over the same files is safe: messages the archive already \
+            Messages are parsed and sealed here to the archive's current public key, and only after the \
+            chain of key epochs the server offers verifies from the trust root (--trust, or \
+            CUSTOS_ARCHIVE_TRUST): each epoch signed by all of its custodians and by k custodians of the \
+            epoch before, never older than an epoch this client already accepted (remembered in \
+            --trust-state). The server never sees message content. Re-running over the same files is safe: messages the archive already \
             holds are counted as duplicates and not stored again.
 
             The last line printed is `captured N, duplicates N, rejected N`. Each rejected item is \
@@ -25,6 +28,11 @@ struct Capture: AsyncParsableCommand {
         "The capture token (cst_…). Prefer setting CUSTOS_CAPTURE_TOKEN in the environment, which keeps it out of shell history.",
         valueName: "token"))
     var token: String?
+    @Option(help: ArgumentHelp("The archive's trust root: the first epoch's transcript hash (64 hex digits), handed over out of band. "
+                               + "Or CUSTOS_ARCHIVE_TRUST.", valueName: "root"))
+    var trust: String?
+    @Option(help: "Where the newest accepted epoch is remembered (default: under $XDG_STATE_HOME/custos or ~/.local/state/custos).")
+    var trustState: String?
     @Option(help: "What the paths hold: \(CaptureFormat.allCases.map(\.rawValue).joined(separator: ", ")).") var format: String
     @Option(help: "Most messages per upload request (1–1000).") var batchSize = 500
     @Argument(help: "Files or folders to capture.") var paths: [String]
@@ -35,9 +43,18 @@ struct Capture: AsyncParsableCommand {
         }
         guard !paths.isEmpty else { throw ValidationError("name at least one file or folder to capture") }
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
+        guard resolvedTrust != nil else {
+            throw ValidationError("give the archive's trust root with --trust or CUSTOS_ARCHIVE_TRUST (an administrator or custodian has it)")
+        }
         guard resolvedToken != nil else {
             throw ValidationError("give the capture token with --token or the CUSTOS_CAPTURE_TOKEN environment variable")
         }
+    }
+
+    /// `--trust`, else `CUSTOS_ARCHIVE_TRUST`.
+    var resolvedTrust: String? {
+        let value = (trust ?? ProcessInfo.processInfo.environment["CUSTOS_ARCHIVE_TRUST"])?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value?.isEmpty == false ? value : nil
     }
 
     /// `--token`, else `CUSTOS_CAPTURE_TOKEN`.
@@ -48,12 +65,13 @@ struct Capture: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let captureFormat = CaptureFormat(rawValue: format), let secret = resolvedToken else { throw ExitCode(2) }
+        guard let captureFormat = CaptureFormat(rawValue: format), let secret = resolvedToken, let root = resolvedTrust else { throw ExitCode(2) }
         let console = CaptureConsole(interactive: isatty(1) == 1)
         let summary: CaptureSummary
         do {
             let reader = try CaptureReader(format: captureFormat, paths: paths)
-            let uploader = try CaptureUploader(server: server, token: secret, options: .init(batchSize: batchSize))
+            let uploader = try CaptureUploader(server: server, token: secret, trust: try ArchiveTrust(root: root, statePath: trustState),
+                                               options: .init(batchSize: batchSize))
             summary = try await uploader.run(reader) { console.show($0) }
         } catch {
             console.finish()

@@ -7,8 +7,9 @@ import CustosWeb
 import Foundation
 import Hummingbird
 
-/// `custos demo`: a fresh archive with one ready user per role, three key custodians and a 2-of-3
-/// key, a sample corpus captured through the real client path (parse, seal, upload over HTTP), then serve.
+/// `custos demo`: a fresh archive with one ready user per role, three key custodians whose key files live in
+/// the demo directory, a 2-of-3 key made by their devices through the real ceremony over HTTP, a sample corpus
+/// captured through the real client path (verify the chain from the trust root, parse, seal, upload), then serve.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a fresh demo archive with sample data and serve it.")
 
@@ -28,7 +29,9 @@ struct Demo: AsyncParsableCommand {
         try system.users.setDisabled(userID: setupAdmin.user.id, disabled: true, actor: actor)
         var users: [DemoUser] = []
         var custodians: [DemoCustodian] = []
-        var custodianIDs: [Int64] = []
+        var custodianUsers: [User] = []
+        let keyDirectory = (dir as NSString).appendingPathComponent("custodians")
+        try FileManager.default.createDirectory(atPath: keyDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         for (name, display, role) in Self.people {
             let password = Credentials.oneTimePassword()
             let totp = role.requiresTOTP ? TOTP.generateSecret() : nil
@@ -36,15 +39,15 @@ struct Demo: AsyncParsableCommand {
                                                              totpSecret: totp, actor: actor)
             users.append(DemoUser(username: name, password: password, roles: [role.rawValue], totpSecret: totp.map(Base32.encode)))
             if role == .custodian {
+                // On a real deployment each custodian runs `custos custodian init` on their own machine.
                 let passphrase = "custodian " + Credentials.oneTimePassword()
-                try await system.keyCeremony.setPassphrase(user: user, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                           actor: Actor(userID: user.id, username: name, role: .custodian, client: "local"))
+                let keyFile = (keyDirectory as NSString).appendingPathComponent("\(name).key")
+                try KeyFileStore.write(try CustodianKeyFile.create(passphrase: passphrase), to: keyFile, creating: true)
                 custodians.append(DemoCustodian(username: name, password: password, passphrase: passphrase,
-                                                totpSecret: totp.map(Base32.encode) ?? ""))
-                custodianIDs.append(user.id)
+                                                totpSecret: totp.map(Base32.encode) ?? "", keyFile: keyFile))
+                custodianUsers.append(user)
             }
         }
-        _ = try system.keyCeremony.startEpoch(custodianIDs: custodianIDs, threshold: 2, actor: actor)
         // The sample corpus was sent in 2000–2002: keep it 30 years, so the daily disposition leaves the demo whole.
         // A 3-year class for chat shows how rules assign classes (no rule uses it, so nothing is disposed of).
         try system.retention.setPeriod(name: "default", periodDays: 10_958,
@@ -53,36 +56,30 @@ struct Demo: AsyncParsableCommand {
                                          description: "SEC 17a-4(b)(4): 3 years. Assign it with a rule.", actor: actor)
         let (_, token) = try system.captureTokens.create(name: "demo capture", actor: actor)
         let url = "http://\(host):\(port)"
-        try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token))
 
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: host, port: port))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await serve(app, system: system) }
+            let root = try await DemoCeremony(system: system, server: url, custodians: custodians, users: custodianUsers).run()
+            try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token, archiveTrust: root))
             if !noSample {
-                try await captureSample(resources: resources, server: url, token: token)
+                try await captureSample(resources: resources, server: url, token: token,
+                                        trust: ArchiveTrust(root: root, statePath: (dir as NSString).appendingPathComponent("capture-trust.json")))
             }
-            printWelcome(dir: dir, url: url, users: users, custodians: custodians)
+            printWelcome(dir: dir, url: url, users: users, custodians: custodians, root: root)
             try await group.next()
         }
     }
 
     /// Captures the shipped sample corpus exactly as `custos capture` would.
-    private func captureSample(resources: Resources, server: String, token: String) async throws {
+    private func captureSample(resources: Resources, server: String, token: String, trust: ArchiveTrust) async throws {
         let corpus = resources.root.appendingPathComponent("Demo/corpus")
         for (format, path) in [(CaptureFormat.maildir, "enron"), (.slack, "slack/testarchive.zip")] {
             let target = corpus.appendingPathComponent(path).path
             guard FileManager.default.fileExists(atPath: target) else { continue }
-            let uploader = try CaptureUploader(server: server, token: token)
-            var summary: CaptureSummary?
-            for attempt in 0..<50 {  // the server starts in the task beside this one
-                do {
-                    summary = try await uploader.run(try CaptureReader(format: format, paths: [target]))
-                    break
-                } catch is CaptureClientError where attempt < 49 {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
-            if let summary { say("Sample \(format.rawValue) (\(path)): \(summary.line)") }
+            let uploader = try CaptureUploader(server: server, token: token, trust: trust)
+            let summary = try await uploader.run(try CaptureReader(format: format, paths: [target]))
+            say("Sample \(format.rawValue) (\(path)): \(summary.line)")
         }
     }
 
@@ -96,14 +93,18 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    private func printWelcome(dir: String, url: String, users: [DemoUser], custodians: [DemoCustodian]) {
+    private func printWelcome(dir: String, url: String, users: [DemoUser], custodians: [DemoCustodian], root: String) {
         say("\nCustos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
         for u in users {
             say("  \(u.username.padding(toLength: 11, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
                 + (u.totpSecret.map { "  TOTP key: \($0)" } ?? ""))
         }
-        say("\nCustodian passphrases (needed to approve decryption requests):")
-        for c in custodians { say("  \(c.username.padding(toLength: 11, withPad: " ", startingAt: 0)) \(c.passphrase)") }
+        say("\nArchive trust root (capture clients pin it: custos capture --trust …):\n  \(root)")
+        say("\nKey custodians hold their shares in key files on their own devices (here, for the demo, in \(dir)/custodians).")
+        say("They approve a decryption request on that device, never in the browser:")
+        for c in custodians {
+            say("  CUSTOS_KEY_PASSPHRASE='\(c.passphrase)' \(CommandLine.arguments[0]) custodian approve --server \(url) --key \(c.keyFile) REQUEST")
+        }
         say("\nUsers with a TOTP key need a code: add the key to an authenticator app (or run `oathtool --totp -b KEY`).")
         if let credentials { say("Credentials written to \(credentials)") }
         say("Serving on \(url) — press Ctrl-C to stop.")

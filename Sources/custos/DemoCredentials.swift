@@ -20,16 +20,18 @@ struct DemoUser: Codable {
     }
 }
 
-/// A demo custodian: sign-in credentials plus the custodian passphrase that approves requests.
+/// A demo custodian: sign-in credentials, and its key file with the passphrase that opens it.
 struct DemoCustodian: Codable {
     var username: String
     var password: String
+    /// The key file's passphrase.
     var passphrase: String
     var totpSecret: String
+    var keyFile: String
 
     enum CodingKeys: String, CodingKey {
         case username, password, passphrase
-        case totpSecret = "totp_secret"
+        case totpSecret = "totp_secret", keyFile = "key_file"
     }
 }
 
@@ -39,9 +41,11 @@ struct DemoCredentials: Codable {
     var users: [DemoUser]
     var custodians: [DemoCustodian]
     var captureToken: String
+    /// The trust root capture clients pin.
+    var archiveTrust: String
 
     enum CodingKeys: String, CodingKey {
         case url, users, custodians
-        case captureToken = "capture_token"
+        case captureToken = "capture_token", archiveTrust = "archive_trust"
     }
 }

@@ -26,68 +26,85 @@ struct Token: AsyncParsableCommand {
     }
 }
 
-/// `custos custodian …`: a custodian's passphrase, for scripted set-up.
-struct Custodian: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Key custodian set-up.", subcommands: [Passphrase.self])
-
-    /// `custos custodian passphrase`: reads the passphrase from standard input, never from arguments.
-    struct Passphrase: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Set a custodian's passphrase, read from the first line of standard input (so it stays out of shell history).")
-        @Option(help: "The data directory.") var data: String
-        @Option(help: "The custodian's username.") var user: String
-
-        func run() async throws {
-            guard let passphrase = readLine(strippingNewline: true), !passphrase.isEmpty else {
-                throw ValidationError("give the passphrase on standard input")
-            }
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-            guard let u = try system.users.all().first(where: { $0.username == user.lowercased() }) else {
-                throw ValidationError("no user named \(user)")
-            }
-            let existing = try system.keyCeremony.candidates().first { $0.user.id == u.id }?.hasKey ?? false
-            guard !existing else { throw ValidationError("\(user) already has a custodian key; change its passphrase in the web app") }
-            try await system.keyCeremony.setPassphrase(user: u, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                       actor: Actor(userID: u.id, username: u.username, role: .custodian, client: "local"))
-            say("Custodian key created for \(u.username).")
-        }
-    }
-}
-
-/// `custos keys …`: key ceremonies and epochs.
+/// `custos keys …`: an administrator proposes ceremonies; the custodians' devices carry them out.
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Archive key epochs.", subcommands: [Ceremony.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Archive key epochs and ceremonies.",
+                                                    subcommands: [Propose.self, Redistribute.self, Cancel.self, List.self])
 
-    /// `custos keys ceremony`.
-    struct Ceremony: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a new key epoch: split a fresh archive key among custodians.")
+    /// The custodians named on the command line, as users.
+    static func custodians(_ names: String, system: CustosSystem) throws -> [Int64] {
+        let wanted = Set(names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        let users = try system.users.all().filter { wanted.contains($0.username) }
+        guard users.count == wanted.count else {
+            throw ValidationError("unknown custodian(s): \(wanted.subtracting(users.map(\.username)).sorted().joined(separator: ", "))")
+        }
+        return users.map(\.id)
+    }
+
+    /// `custos keys propose`.
+    struct Propose: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose a ceremony for a new archive key; each named custodian then runs `custos custodian ceremony`.")
         @Option(help: "The data directory.") var data: String
-        @Option(help: "Comma-separated usernames of the custodians who receive shares.") var custodians: String
+        @Option(help: "Comma-separated usernames of the custodians who will hold shares.") var custodians: String
         @Option(help: "Approvals needed to decrypt (k ≥ 2).") var threshold: Int = 2
 
         func run() async throws {
             let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-            let names = Set(custodians.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-            let users = try system.users.all().filter { names.contains($0.username) }
-            guard users.count == names.count else {
-                throw ValidationError("unknown custodian(s): \(names.subtracting(users.map(\.username)).sorted().joined(separator: ", "))")
-            }
-            let epoch = try system.keyCeremony.startEpoch(custodianIDs: users.map(\.id), threshold: threshold,
-                                                          actor: .system("custos keys ceremony"))
-            say("Epoch \(epoch.epoch) is in force: \(epoch.threshold) of \(epoch.shareCount) custodians must approve each decryption.")
+            let c = try system.ceremonies.propose(kind: .newKey, custodianIDs: Keys.custodians(custodians, system: system),
+                                                  threshold: threshold, actor: .system("custos keys propose"))
+            say("Ceremony \(c.id) proposed for epoch \(c.epoch). Each custodian now runs on their own device:\n"
+                + "  custos custodian ceremony --server URL --key custodian.key")
+        }
+    }
+
+    /// `custos keys redistribute`.
+    struct Redistribute: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Propose handing the current archive key to a new set of custodians (turnover); k holders of it deal their shares.")
+        @Option(help: "The data directory.") var data: String
+        @Option(help: "Comma-separated usernames of the custodians who will hold the key.") var custodians: String
+        @Option(help: "Approvals needed to decrypt afterwards (k ≥ 2).") var threshold: Int = 2
+
+        func run() async throws {
+            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let c = try system.ceremonies.propose(kind: .redistribution, custodianIDs: Keys.custodians(custodians, system: system),
+                                                  threshold: threshold, actor: .system("custos keys redistribute"))
+            say("Ceremony \(c.id) proposed: epoch \(c.epoch) redistributes epoch \(c.previousEpoch ?? 0)'s key. The current custodians "
+                + "and the new ones each run `custos custodian ceremony --server URL --key custodian.key`.")
+        }
+    }
+
+    /// `custos keys cancel`.
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel the ceremony in progress.")
+        @Option(help: "The data directory.") var data: String
+
+        func run() async throws {
+            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            guard let open = try system.ceremonies.openSnapshot() else { throw ValidationError("no ceremony is in progress") }
+            try system.ceremonies.cancel(id: open.record.id, actor: .system("custos keys cancel"))
+            say("Ceremony \(open.record.id) cancelled.")
         }
     }
 
     /// `custos keys list`.
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List key epochs, newest first.")
+        static let configuration = CommandConfiguration(abstract: "List key epochs (newest first), the trust root and any ceremony in progress.")
         @Option(help: "The data directory.") var data: String
 
         func run() async throws {
             let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-            let epochs = try system.keyCeremony.epochs()
-            if epochs.isEmpty { say("No key epoch yet: run `custos keys ceremony`.") }
-            for e in epochs { say("epoch \(e.epoch): \(e.threshold) of \(e.shareCount), created by \(e.createdBy)") }
+            let (chain, problem) = try system.ceremonies.verifiedPrefix()
+            if chain.isEmpty { say("No key epoch yet: propose a ceremony with `custos keys propose`.") }
+            if let first = chain.first { say("trust root: \(Hex.encode(first.transcript.hash))") }
+            for e in chain.reversed() {
+                say("epoch \(e.epoch): \(e.record.kind), \(e.record.threshold) of \(e.record.shareCount), transcript \(Hex.encode(e.transcript.hash))")
+            }
+            if let problem { say("NOT VERIFIED: \(problem)") }
+            if let open = try system.ceremonies.openSnapshot() {
+                say("ceremony \(open.record.id) in progress for epoch \(open.record.epoch): \(open.phase.title); waiting for \(open.waitingFor.joined(separator: ", "))")
+            }
         }
     }
 }

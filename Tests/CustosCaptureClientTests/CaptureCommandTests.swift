@@ -78,7 +78,8 @@ struct CaptureCommandTests {
         let (folder, _) = try Self.sampleFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await TestArchive.with { archive in
-            let arguments = ["capture", "--server", archive.url, "--format", "eml", folder]
+            let arguments = ["capture", "--server", archive.url, "--trust", archive.trustRoot, "--trust-state", archive.trustState,
+                             "--format", "eml", folder]
             let first = try await Self.run(arguments, environment: ["CUSTOS_CAPTURE_TOKEN": archive.token])
             #expect(first.status == 1, "something was rejected")
             #expect(first.lastLine == "captured 2, duplicates 0, rejected 1")
@@ -96,7 +97,8 @@ struct CaptureCommandTests {
             // The counts so far: the file without a Date was refused locally before the first upload failed.
             #expect(revoked.lastLine == "captured 0, duplicates 0, rejected 1")
         }
-        let missing = try await Self.run(["capture", "--server", "http://127.0.0.1:9", "--format", "eml", folder])
+        let missing = try await Self.run(["capture", "--server", "http://127.0.0.1:9", "--trust", String(repeating: "0", count: 64),
+                                          "--format", "eml", folder])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("CUSTOS_CAPTURE_TOKEN"))
         let help = try await Self.run(["capture", "--help"])
@@ -110,7 +112,8 @@ struct CaptureCommandTests {
         let (folder, files) = try Self.sampleFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try await TestArchive.with { archive in
-            let run = try await Self.run(["capture", "--server", archive.url, "--format", "eml"] + files.prefix(2),
+            let run = try await Self.run(["capture", "--server", archive.url, "--trust", archive.trustRoot, "--trust-state", archive.trustState,
+                                          "--format", "eml"] + files.prefix(2),
                                          environment: ["CUSTOS_CAPTURE_TOKEN": archive.token], viaTerminal: true)
             #expect(run.status == 0)
             #expect(run.stdout.contains("\r\u{1B}[K… 2 read, 2 captured, 0 duplicates, 0 rejected"), "\(run.stdout.debugDescription)")

@@ -1,11 +1,13 @@
 import CustosCore
 import CustosCrypto
 import CustosStore
+import CustosTestSupport
 import Foundation
 import Testing
 
-/// P2: with everything in the data directory and no custodian passphrase, no envelope opens;
-/// with two custodians' passphrases, envelopes open to the original bytes.
+/// P2: with everything in the data directory and no custodian device, no envelope opens, and no share
+/// (nor the secret they define) lies anywhere in it; with two custodians' devices, envelopes open to the
+/// original bytes.
 enum P2Checks {
     /// One stored envelope, as the database holds it.
     struct Stored {
@@ -18,15 +20,15 @@ enum P2Checks {
         let sample = try storedEnvelopes(archive, every: max(1, mails.count / 40))
         #expect(sample.count >= 20)
 
-        // 1. No share s_i, nor the secret s they define, lies anywhere in the directory in clear.
+        // 1. No share s_i, nor the secret s they define, lies anywhere in the directory in clear. The shares come
+        //    from the custodians' devices (here, in memory); s is rebuilt from two of them in this test only.
         var shares: [(index: Int, scalar: Ristretto255.Scalar)] = []
         for c in custodians {
-            let keyPair = try CustodianKey.unwrap(c.wrapped, passphrase: c.passphrase)
-            let payload = try SealedBox.open(c.share.sealed, with: keyPair)
-            keyPair.wipe()
-            let scalar = try Ristretto255.Scalar(canonicalBytes: Array(payload.suffix(32)))
-            #expect(try Ristretto255.Point.baseMultiple(scalar) == commitments.publicShare(for: c.share.index), "share extracted as s_i")
-            shares.append((c.share.index, scalar))
+            shares.append(try c.withDevice { device in
+                let index = try #require(device.shareIndex(epoch: commitments.epoch))
+                return (index, try CeremonyDriver.shareScalar(of: device, epoch: commitments.epoch))
+            })
+            #expect(try Ristretto255.Point.baseMultiple(shares.last!.scalar) == commitments.publicShare(for: shares.last!.index), "share extracted as s_i")
         }
         let secret = try lagrangeAtZero(shares[0], shares[1])
         #expect(try Ristretto255.Point.baseMultiple(secret) == commitments.publicKey.point, "s rebuilt in the test only")
@@ -73,9 +75,8 @@ enum P2Checks {
         // 3. Positive control: any two custodians' partials open the envelopes to the files' exact bytes.
         let byUID = Dictionary(mails.map { ($0.uid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         let ephemeral = sample.map(\.envelope.ephemeralPublic)
-        let partials = try custodians.map {
-            try CustodianKey.approve(passphrase: $0.passphrase, wrappedKey: $0.wrapped, sealedShare: $0.share,
-                                     commitments: commitments, ephemeralKeys: ephemeral)
+        let partials = try custodians.map { c in
+            try c.withDevice { try $0.partialDecryptions(commitments: commitments, ephemeralKeys: ephemeral) }
         }
         for (j, stored) in sample.enumerated() {
             let pair = [(0, 1), (1, 2), (0, 2)][j % 3]
@@ -85,24 +86,11 @@ enum P2Checks {
         }
     }
 
-    /// A custodian's wrapped key, sealed share and passphrase.
-    struct CustodianMaterial {
-        var wrapped: WrappedCustodianKey
-        var share: SealedShare
-        var passphrase: String
-    }
-
-    static func keyMaterial(_ archive: TestArchive) throws -> (FeldmanCommitments, [CustodianMaterial]) {
-        try archive.system.store.database.withWriterConnection { db in
-            let commitments = try FeldmanCommitments(serialized: try #require(db.query("SELECT commitments FROM key_epochs WHERE epoch = 1").first).blob(0))
-            let custodians = try archive.custodians.map { c in
-                let wrapped = try #require(try db.query("SELECT wrapped FROM custodian_keys WHERE user_id = ?", c.user.id).first).blob(0)
-                let sealed = try #require(try db.query("SELECT sealed FROM key_shares WHERE epoch = 1 AND custodian_id = ?", c.user.id).first).blob(0)
-                return CustodianMaterial(wrapped: try WrappedCustodianKey(serialized: wrapped), share: try SealedShare(serialized: sealed),
-                                         passphrase: c.passphrase)
-            }
-            return (commitments, custodians)
+    static func keyMaterial(_ archive: TestArchive) throws -> (FeldmanCommitments, [TestCustodian]) {
+        let commitments = try archive.system.store.database.withWriterConnection { db in
+            try FeldmanCommitments(serialized: try #require(db.query("SELECT commitments FROM key_epochs WHERE epoch = 1").first).blob(0))
         }
+        return (commitments, archive.custodians)
     }
 
     /// Every `every`-th stored message with its envelope, rebuilt with all of `Envelope`'s checks.

@@ -2,26 +2,26 @@ import CustosCaptureClient
 import CustosCore
 import CustosCrypto
 import CustosStore
+import CustosTestSupport
 import CustosWeb
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A real Custos server on 127.0.0.1 with a fresh data directory, three custodians (k = 2) and a capture token.
+/// A real Custos server on 127.0.0.1 with a fresh data directory, three custodians whose devices made a
+/// 2-of-3 key, and a capture token.
 struct TestArchive: Sendable {
-    /// A custodian and the passphrase that unwraps its key.
-    struct Custodian: Sendable {
-        var user: User
-        var passphrase: String
-    }
-
     let dir: String
     let system: CustosSystem
     let port: Int
     let token: String
     let tokenID: Int64
-    let custodians: [Custodian]
+    let custodians: [TestCustodian]
+    /// The trust root capture clients pin (64 zeros when no ceremony ran).
+    let trustRoot: String
+    /// Where this archive's capture clients remember the newest epoch they accepted.
+    let trustState: String
 
     /// The repository root, symlinks resolved (the scratch build links into it).
     static let repoRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
@@ -43,21 +43,21 @@ struct TestArchive: Sendable {
         let resources = Resources(root: repoRoot)
         _ = try await CustosSystem.initialize(dataDirectory: dir, resources: resources)
         let system = try CustosSystem.open(dataDirectory: dir, resources: resources)
-        var custodians: [Custodian] = []
+        var custodians: [TestCustodian] = []
         for name in ["ada", "grace", "edsger"] {
             let user = try await system.users.provisionReady(
                 username: name, displayName: name.capitalized, roles: [.custodian], password: Credentials.oneTimePassword(),
                 totpSecret: TOTP.generateSecret(), actor: .system("test"))
-            let passphrase = "passphrase-of-\(name)-" + UUID().uuidString
-            try await system.keyCeremony.setPassphrase(user: user, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                       actor: .system("test"))
-            custodians.append(Custodian(user: user, passphrase: passphrase))
+            custodians.append(try CeremonyDriver.enrol(user, system: system))
         }
+        var root = String(repeating: "0", count: 64)
         if ceremony {
-            _ = try system.keyCeremony.startEpoch(custodianIDs: custodians.map(\.user.id), threshold: 2, actor: .system("test"))
+            try CeremonyDriver.ceremony(system: system, participants: custodians)
+            root = try CeremonyDriver.trustRoot(system)
         }
         let (record, secret) = try system.captureTokens.create(name: "test capture", actor: .system("test"))
-        return TestArchive(dir: dir, system: system, port: try freePort(), token: secret, tokenID: record.id, custodians: custodians)
+        return TestArchive(dir: dir, system: system, port: try freePort(), token: secret, tokenID: record.id, custodians: custodians,
+                           trustRoot: root, trustState: NSTemporaryDirectory() + "custos-trust-" + UUID().uuidString + ".json")
     }
 
     /// Starts the HTTP server; cancel the task to stop it.
@@ -74,7 +74,10 @@ struct TestArchive: Sendable {
     static func with<T: Sendable>(ceremony: Bool = true, _ body: @Sendable (TestArchive) async throws -> T) async throws -> T {
         let archive = try await prepare(ceremony: ceremony)
         let server = archive.serve()
-        defer { try? FileManager.default.removeItem(atPath: archive.dir) }
+        defer {
+            try? FileManager.default.removeItem(atPath: archive.dir)
+            try? FileManager.default.removeItem(atPath: archive.trustState)
+        }
         do {
             try await archive.waitUntilReady()
             let result = try await body(archive)
@@ -88,19 +91,22 @@ struct TestArchive: Sendable {
         }
     }
 
-    /// Polls the archive key until the server answers.
+    /// Polls the chain of epochs until the server answers.
     func waitUntilReady() async throws {
         let patient = RetryPolicy(maximumAttempts: 100, initialDelay: .milliseconds(50), maximumDelay: .milliseconds(100))
         do {
-            _ = try await IngestClient.session(server: url, token: token, retry: patient) { try await $0.archiveKey() }
+            _ = try await IngestClient.session(server: url, token: token, retry: patient) { try await $0.trustedArchiveKey(trust) }
         } catch CaptureClientError.noArchiveKey {
             // Serving, just without a key ceremony yet.
         }
     }
 
+    /// What this archive's capture clients trust.
+    var trust: ArchiveTrust { (try? ArchiveTrust(root: trustRoot, statePath: trustState))! }
+
     /// An uploader to this server with `token` (this archive's by default).
     func uploader(token: String? = nil, options: CaptureUploader.Options = .init(), retry: RetryPolicy = RetryPolicy()) throws -> CaptureUploader {
-        try CaptureUploader(server: url, token: token ?? self.token, options: options, retry: retry)
+        try CaptureUploader(server: url, token: token ?? self.token, trust: trust, options: options, retry: retry)
     }
 
     /// One integer from a raw SQL query.

@@ -131,7 +131,8 @@ struct UploaderTests {
     @Test("connection refused is retried with backoff, then reported")
     func unreachableServer() async throws {
         let port = try TestArchive.freePort()
-        let uploader = try CaptureUploader(server: "http://127.0.0.1:\(port)", token: "cst_x",
+        let trust = try ArchiveTrust(root: String(repeating: "ab", count: 32), statePath: NSTemporaryDirectory() + "custos-trust-" + UUID().uuidString)
+        let uploader = try CaptureUploader(server: "http://127.0.0.1:\(port)", token: "cst_x", trust: trust,
                                            retry: RetryPolicy(maximumAttempts: 3, initialDelay: .milliseconds(20)))
         let started = ContinuousClock.now
         await #expect {
@@ -141,7 +142,7 @@ struct UploaderTests {
             return m.contains("after 3 attempts")
         }
         #expect(ContinuousClock.now - started >= .milliseconds(60))
-        #expect(throws: CaptureClientError.invalidServerURL("ftp://x")) { try CaptureUploader(server: "ftp://x", token: "t") }
+        #expect(throws: CaptureClientError.invalidServerURL("ftp://x")) { try CaptureUploader(server: "ftp://x", token: "t", trust: trust) }
         // That no attempt is retried silently inside the HTTP client (retryConnectionEstablishment, now off; it
         // kept one attempt going for minutes) is timed in e2e/test_cli.py, in a process of its own: here, other
         // suites' blocking work on the shared cooperative threads stretched these three refused connects

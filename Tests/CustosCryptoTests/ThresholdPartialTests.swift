@@ -59,12 +59,12 @@ import Testing
         let forged = try PartialDecryption(index: 1, point: s.partials[0].point.adding(.generator), proof: s.partials[0].proof)
         // Exempting index 2 (the caller's own) still checks index 1: the forged partial is caught.
         #expect(cryptoErrorKind {
-            try ThresholdDecryption.combine([forged, s.partials[1]], ephemeralPublic: s.r, commitments: s.commitments, madeHere: [2])
+            try ThresholdDecryption.combine([forged, s.partials[1]], ephemeralPublic: s.r, commitments: s.commitments, preverified: [2])
         } == "invalidInput")
         // Honest partials give the same Z whether or not the caller's own proof is checked again.
         let checked = try ThresholdDecryption.combine([s.partials[0], s.partials[1]], ephemeralPublic: s.r, commitments: s.commitments)
         let trusted = try ThresholdDecryption.combine([s.partials[0], s.partials[1]], ephemeralPublic: s.r, commitments: s.commitments,
-                                                      madeHere: [2])
+                                                      preverified: [2])
         #expect(checked == trusted)
     }
 

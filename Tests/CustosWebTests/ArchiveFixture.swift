@@ -1,30 +1,30 @@
 import CustosCore
 import CustosCrypto
+import CustosTestSupport
 import CustosWeb
 import Foundation
 
-/// An archive with three custodians (passphrases set), a 2-of-3 key epoch and a capture token.
+/// An archive with three custodians whose in-memory devices made a 2-of-3 key epoch (no dealer), and a capture token.
 struct ArchiveFixture: Sendable {
     let harness: Harness
-    let custodians: [(person: Person, passphrase: String)]
+    let custodians: [(person: Person, device: TestCustodian)]
     let token: String
     let publicKey: ArchivePublicKey
 
     static func make() async throws -> ArchiveFixture {
         let h = try await Harness.make()
-        var custodians: [(Person, String)] = []
+        var custodians: [(Person, TestCustodian)] = []
         for i in 1...3 {
             let p = try await h.person("keeper\(i)", roles: [.custodian])
-            let passphrase = "custodian passphrase number \(i) " + Credentials.oneTimePassword()
-            try await h.system.keyCeremony.setPassphrase(user: p.user, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                         actor: Actor(userID: p.user.id, username: p.user.username, role: .custodian, client: "t"))
-            custodians.append((p, passphrase))
+            custodians.append((p, try CeremonyDriver.enrol(p.user, system: h.system)))
         }
-        _ = try h.system.keyCeremony.startEpoch(custodianIDs: custodians.map(\.0.user.id), threshold: 2, actor: .system("test"))
+        let epoch = try CeremonyDriver.ceremony(system: h.system, participants: custodians.map(\.1))
         let (_, secret) = try h.system.captureTokens.create(name: "test capture", actor: .system("test"))
-        let key = try require(try h.system.keyCeremony.currentKey()).key
-        return ArchiveFixture(harness: h, custodians: custodians, token: secret, publicKey: key)
+        return ArchiveFixture(harness: h, custodians: custodians, token: secret, publicKey: epoch.publicKey)
     }
+
+    /// The archive's trust root.
+    var trustRoot: String { get throws { try CeremonyDriver.trustRoot(harness.system) } }
 
     /// A sealed ingest item for `plaintext`.
     func item(_ plaintext: String, uid: String, from: String = "alice@example.com", to: String = "bob@example.org",
@@ -53,12 +53,9 @@ struct ArchiveFixture: Sendable {
                                         ciphertext: try env.blob(3), ciphertextHash: try hash.blob(0))
             var partials: [PartialDecryption] = []
             for i in which {
-                let c = custodians[i]
-                let share = try require(try db.queryOne("SELECT sealed FROM key_shares WHERE custodian_id = ?", c.person.user.id))
-                let wrapped = try require(try db.queryOne("SELECT wrapped FROM custodian_keys WHERE user_id = ?", c.person.user.id))
-                partials += try CustodianKey.approve(passphrase: c.passphrase, wrappedKey: WrappedCustodianKey(serialized: try wrapped.blob(0)),
-                                                     sealedShare: SealedShare(serialized: try share.blob(0)), commitments: commitments,
-                                                     ephemeralKeys: [envelope.ephemeralPublic])
+                partials += try custodians[i].device.withDevice {
+                    try $0.partialDecryptions(commitments: commitments, ephemeralKeys: [envelope.ephemeralPublic])
+                }
             }
             return try envelope.open(partials: partials, commitments: commitments)
         }

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosCrypto
+import CustosTestSupport
 import CustosWeb
 import Foundation
 import Testing
@@ -38,15 +39,25 @@ struct DecryptionWorld: Sendable {
                                    reference: "MATTER-2026-014", hours: hours, user: auditor.user, actor: actor(auditor, .auditor))
     }
 
-    /// Custodian `i` approves with its passphrase and the next TOTP code (each code works once).
+    /// Custodian `i` approves with partials its own device computes (as `custos custodian approve` does).
     @discardableResult
-    func approve(_ request: Int64, by i: Int, passphrase: String? = nil, step: Int64 = 30) async throws -> DecryptionService.ApprovalOutcome {
-        let c = f.custodians[i]
-        let user = try require(try system.users.find(id: c.person.user.id))
+    func approve(_ request: Int64, by i: Int, step: Int64 = 30) async throws -> DecryptionService.ApprovalOutcome {
         clock.advance(step)
-        return try await system.decryption.approve(id: request, passphrase: passphrase ?? c.passphrase,
-                                                   totp: f.harness.code(try require(c.person.totpSecret)), user: user,
-                                                   actor: actor(c.person, .custodian))
+        return try await CeremonyDriver.approve(request, by: f.custodians[i].device, system: system)
+    }
+
+    /// Custodian `i` uploads partials made under custodian `j`'s share: a forgery the server must refuse.
+    @discardableResult
+    func approveForged(_ request: Int64, by i: Int, using j: Int) async throws -> DecryptionService.ApprovalOutcome {
+        let c = f.custodians[i].device
+        let task = try system.decryption.approvalTask(id: request, user: c.user, actor: c.actor)
+        var partials: [Int64: PartialDecryption] = [:]
+        for (_, commitments) in task.commitments {
+            let points = try task.items.map { try Ristretto255.Point(bytes: $0.ephemeral) }
+            let made = try f.custodians[j].device.withDevice { try $0.partialDecryptions(commitments: commitments, ephemeralKeys: points) }
+            for (item, partial) in zip(task.items, made) { partials[item.messageID] = partial }
+        }
+        return try await system.decryption.approve(id: request, partials: partials, user: c.user, device: c.identity, actor: c.actor)
     }
 
     func read(_ id: Int64) throws -> String {
@@ -164,20 +175,20 @@ extension Array where Element == UInt8 {
         }
     }
 
-    @Test func aWrongPassphraseApprovesNothingAndRepeatedFailuresLockOut() async throws {
+    @Test func partialsMadeUnderAnotherShareApproveNothingAndRepeatedFailuresLockOut() async throws {
         let w = try await DecryptionWorld.make(messages: 1)
         defer { try? FileManager.default.removeItem(atPath: w.f.harness.dir) }
         let request = try w.file()
         do {
-            try await w.approve(request, by: 0, passphrase: "not the custodian passphrase at all")
-            Issue.record("a wrong passphrase approved")
+            try await w.approveForged(request, by: 0, using: 1)
+            Issue.record("partials under another custodian's share approved")
         } catch {
             #expect(isDomain(error) { if case .authenticationFailed = $0 { true } else { false } })
         }
         #expect(try w.system.decryption.detail(id: request, user: w.auditor.user, role: .auditor).approvals == 0)
         #expect(try w.count("SELECT count(*) FROM request_partials WHERE request_id = ?", request) == 0)
         #expect(try w.system.archive.read { try $0.audit.count(action: AuditAction.requestApprovalFailed.rawValue) } == 1)
-        for _ in 0..<4 { _ = try? await w.approve(request, by: 0, passphrase: "still not the custodian passphrase") }
+        for _ in 0..<4 { _ = try? await w.approveForged(request, by: 0, using: 2) }
         do {
             try await w.approve(request, by: 0)
             Issue.record("approving went on after five failures")
@@ -191,17 +202,12 @@ extension Array where Element == UInt8 {
         defer { try? FileManager.default.removeItem(atPath: w.f.harness.dir) }
         // A person who is both auditor and custodian files a request, then switches role to approve it.
         let both = try await w.f.harness.person("dual", roles: [.auditor, .custodian])
-        let passphrase = "dual custodian passphrase " + Credentials.oneTimePassword()
-        try await w.system.keyCeremony.setPassphrase(user: both.user, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                     actor: w.actor(both, .custodian))
+        let device = try CeremonyDriver.enrol(both.user, system: w.system)
         let request = try w.system.decryption.file(messageIDs: w.ids, justification: "A request the requester will try to approve.",
                                                    reference: "SOD-1", hours: 1, user: both.user, actor: w.actor(both, .auditor))
         let fresh = try require(try w.system.users.find(id: both.user.id))
         w.clock.advance(30)
-        await #expect(throws: DomainError.self) {
-            try await w.system.decryption.approve(id: request, passphrase: passphrase, totp: w.f.harness.code(try require(both.totpSecret)),
-                                                  user: fresh, actor: w.actor(both, .custodian))
-        }
+        await #expect(throws: DomainError.self) { try await CeremonyDriver.approve(request, by: device, system: w.system) }
         let detail = try w.system.decryption.detail(id: request, user: fresh, role: .custodian)
         #expect(detail.approvalBlocker?.contains("You filed this request") == true)
         // The auditor's own request: the dual person is blocked by holding the auditor role it was filed in.

@@ -3,8 +3,9 @@ import CustosCrypto
 import CustosWeb
 import Foundation
 
-/// A fresh benchmark archive, made through the same services an administrator uses: three custodians
-/// with passphrases, a 2-of-3 key epoch, a capture token and an auditor with TOTP. Nothing here is timed.
+/// A fresh benchmark archive, made through the same services an administrator and the custodians' devices
+/// use: three custodians, a 2-of-3 key epoch made without a dealer, a capture token and an auditor with TOTP.
+/// Nothing here is timed.
 struct ArchiveSetup: Sendable {
     /// The data directory (keys, database, audit head).
     let dataDirectory: String
@@ -21,20 +22,10 @@ struct ArchiveSetup: Sendable {
         let (system, _) = try await CustosSystem.initialize(dataDirectory: dataDirectory, resources: resources,
                                                             adminUsername: "bench-admin")
         let actor = Actor.system("custos-bench")
-        var ids: [Int64] = []
-        for i in 1...3 {
-            let password = Credentials.oneTimePassword()
-            let user = try await system.users.provisionReady(username: "keeper\(i)", displayName: "Keeper \(i)", roles: [.custodian],
-                                                             password: password, totpSecret: TOTP.generateSecret(), actor: actor)
-            let passphrase = "benchmark custodian passphrase \(i) " + Credentials.oneTimePassword()
-            try await system.keyCeremony.setPassphrase(user: user, passphrase: passphrase, confirm: passphrase, current: nil,
-                                                       actor: Actor(userID: user.id, username: user.username, role: .custodian,
-                                                                    client: "custos-bench"))
-            ids.append(user.id)
-        }
-        _ = try system.keyCeremony.startEpoch(custodianIDs: ids, threshold: 2, actor: actor)
+        let custodians = try await BenchCustodians.make(system: system)
+        custodians.members.forEach { $0.device.wipe() }
         let (_, secret) = try system.captureTokens.create(name: "custos-bench", actor: actor)
-        guard let key = try system.keyCeremony.currentKey()?.key else { throw BenchError("the key ceremony left no archive key") }
+        guard let key = try system.ceremonies.chain().last?.publicKey else { throw BenchError("the key ceremony left no archive key") }
         let password = Credentials.oneTimePassword()
         let totp = TOTP.generateSecret()
         let auditor = try await system.users.provisionReady(username: "auditor", displayName: "Bench Auditor", roles: [.auditor],

@@ -63,12 +63,23 @@ public struct KeyEpochRecord: Sendable, Equatable {
     public var epoch: Int
     public var threshold: Int
     public var shareCount: Int
+    /// `ArchivePublicKey.serialized`.
     public var publicKey: [UInt8]
+    /// `FeldmanCommitments.serialized`.
     public var commitments: [UInt8]
     public var createdAt: Int64
     public var createdBy: String
+    /// "new_key", "redistribution", or "legacy" for a dealer-made epoch from before devices held the keys.
+    public var kind: String
+    public var previousEpoch: Int?
+    /// `EpochTranscript.serialized`; nil for legacy epochs.
+    public var transcript: [UInt8]?
+    public var transcriptHash: [UInt8]?
+    public var ceremonyID: Int64?
 
-    public init(epoch: Int, threshold: Int, shareCount: Int, publicKey: [UInt8], commitments: [UInt8], createdAt: Int64, createdBy: String) {
+    public init(epoch: Int, threshold: Int, shareCount: Int, publicKey: [UInt8], commitments: [UInt8], createdAt: Int64, createdBy: String,
+                kind: String = "legacy", previousEpoch: Int? = nil, transcript: [UInt8]? = nil, transcriptHash: [UInt8]? = nil,
+                ceremonyID: Int64? = nil) {
         self.epoch = epoch
         self.threshold = threshold
         self.shareCount = shareCount
@@ -76,6 +87,11 @@ public struct KeyEpochRecord: Sendable, Equatable {
         self.commitments = commitments
         self.createdAt = createdAt
         self.createdBy = createdBy
+        self.kind = kind
+        self.previousEpoch = previousEpoch
+        self.transcript = transcript
+        self.transcriptHash = transcriptHash
+        self.ceremonyID = ceremonyID
     }
 }
 

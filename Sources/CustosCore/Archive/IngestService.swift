@@ -7,10 +7,12 @@ import Foundation
 public struct IngestService: Sendable {
     let archive: Archive
     let indexer: MetadataIndexer
+    let registry: EpochRegistry
 
-    public init(archive: Archive, indexer: MetadataIndexer) {
+    public init(archive: Archive, indexer: MetadataIndexer, registry: EpochRegistry) {
         self.archive = archive
         self.indexer = indexer
+        self.registry = registry
     }
 
     /// Most items one request may carry.
@@ -29,7 +31,9 @@ public struct IngestService: Sendable {
         }
         let now = archive.clock.now()
         let (epochs, assigner) = try archive.read { uow in
-            (Set(try uow.keys.epochs().map(\.epoch)), RetentionAssigner(rules: try uow.retention.rules()))
+            // Only epochs whose rows agree with their signed transcripts: a row slipped into the table names a key
+            // no custodian made, and nothing sealed to it is stored.
+            (Set(try registry.verifiedPrefix(uow).chain.map(\.epoch)), RetentionAssigner(rules: try uow.retention.rules()))
         }
         var prepared: [Int: MessageRecord] = [:]
         var results = items.map { IngestResult(uid: $0.uid, status: .rejected) }
@@ -87,7 +91,9 @@ public struct IngestService: Sendable {
         guard (1...32).contains(platform.count), platform.allSatisfy({ Self.platformCharacters.contains($0) }) else {
             throw DomainError.invalidInput("platform must be 1–32 characters of a–z, 0–9, '_' or '-'")
         }
-        guard epochs.contains(item.epoch) else { throw DomainError.invalidInput("unknown key epoch \(item.epoch)") }
+        guard epochs.contains(item.epoch) else {
+            throw DomainError.invalidInput("unknown key epoch \(item.epoch) (or one whose transcript does not verify)")
+        }
         guard Self.directions.contains(item.direction) else { throw DomainError.invalidInput("direction must be inbound, outbound, internal or unknown") }
         guard (1...1024).contains(item.conversation.utf8.count) else { throw DomainError.invalidInput("conversation must be 1–1024 bytes") }
         guard item.sentAt >= 0, item.sentAt <= now + 86_400 else { throw DomainError.invalidInput("sent_at is outside 1970 … tomorrow") }

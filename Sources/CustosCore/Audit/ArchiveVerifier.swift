@@ -26,6 +26,7 @@ public struct ArchiveVerifier: Sendable {
 
     /// Verifies the store. Run after the audit chain itself verified, so the batch entries can be trusted.
     public func verify(_ uow: any UnitOfWork) throws -> Report {
+        if let failure = try Self.verifyEpochs(uow) { return Report(ok: false, messages: 0, failure: failure) }
         var batches: [Batch] = []
         for e in try uow.audit.entries(action: AuditAction.messagesIngested.rawValue) {
             guard let obj = try? JSONSerialization.jsonObject(with: Data(e.details.utf8)) as? [String: String] else {
@@ -93,5 +94,22 @@ public struct ArchiveVerifier: Sendable {
             return report
         }
         return report
+    }
+
+    /// Every device-made epoch row agrees with its transcript, the chain of transcripts and signatures verifies,
+    /// and each epoch came into force through an audited activation naming its transcript hash: a row slipped
+    /// into the table, or edited, is named.
+    static func verifyEpochs(_ uow: any UnitOfWork) throws -> String? {
+        let (chain, problem) = try EpochRegistry().verifiedPrefix(uow)
+        if let problem { return problem.description }
+        var activated: [String: String] = [:]
+        for e in try uow.audit.entries(action: AuditAction.keyEpochActivated.rawValue) {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(e.details.utf8)) as? [String: String] else { continue }
+            activated[e.target] = obj["transcript_hash"]
+        }
+        for epoch in chain where activated["epoch:\(epoch.epoch)"] != Hex.encode(epoch.transcript.hash) {
+            return "key epoch \(epoch.epoch) has no audited activation with its transcript hash"
+        }
+        return nil
     }
 }

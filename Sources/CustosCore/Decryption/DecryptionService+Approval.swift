@@ -1,8 +1,10 @@
 import CustosCrypto
 import Foundation
 
-/// Approving: re-authentication, partial decryptions under the custodian's share, and the grant
-/// once k distinct custodians have approved.
+/// Approving: the custodian's device computes D_i = s_i·R with a DLEQ proof for every message in scope
+/// and uploads them signed; the server checks every proof against the epoch's commitments and never
+/// sees a share, a passphrase or a custodian secret. Once k distinct custodians have approved, the
+/// partials become the grant's message keys.
 extension DecryptionService {
     /// What an approval led to.
     public enum ApprovalOutcome: Sendable, Equatable {
@@ -12,121 +14,160 @@ extension DecryptionService {
         case granted(expiresAt: Int64)
     }
 
-    /// Everything an approval needs from the database, read before the expensive work.
-    struct ApprovalPlan: Sendable {
-        var threshold: Int
-        var wrappedKey: WrappedCustodianKey
-        var groups: [EpochGroup]
+    /// What a custodian's device needs to approve a request, and what it shows the custodian first.
+    public struct ApprovalTask: Sendable {
+        /// One message: the epoch whose share decrypts it (the epoch it was sealed to, or the newest
+        /// redistribution of it) and its R.
+        public struct Item: Sendable {
+            public var messageID: Int64
+            public var epoch: Int
+            public var ephemeral: [UInt8]
+        }
+        public var requestID: Int64
+        public var requester: String
+        public var justification: String
+        public var reference: String
+        public var hours: Int
+        public var threshold: Int
+        public var approvals: Int
+        public var approveBy: Int64
+        public var firstSentAt: Int64?
+        public var lastSentAt: Int64?
+        public var items: [Item]
+        /// The commitments of each epoch in `items`, which the device checks its share against.
+        public var commitments: [Int: FeldmanCommitments]
     }
 
-    /// The messages of one key epoch, with the custodian's sealed share of that epoch.
-    struct EpochGroup: Sendable {
-        var commitments: FeldmanCommitments
-        var share: SealedShare
-        var messages: [ScopedEnvelopeKey]
-    }
-
-    /// A custodian approves request `id`: its passphrase (and TOTP code where enrolled) unlock its
-    /// share, which computes D_i = s_i·R for every message in scope and is wiped. The k-th approval
-    /// opens the grant. A wrong passphrase or code approves nothing and counts towards a lock-out.
-    public func approve(id: Int64, passphrase: String, totp: String, user: User, actor: Actor) async throws -> ApprovalOutcome {
+    /// The task for `user`'s device; refused when the custodian may not decide on the request.
+    public func approvalTask(id: Int64, user: User, actor: Actor) throws -> ApprovalTask {
         try expireDue()
         let now = archive.clock.now()
-        let subject = approvalSubject(user.id)
-        let plan = try archive.read { uow -> ApprovalPlan in
+        return try archive.read { uow in
             guard let r = try uow.decryption.find(id: id) else { throw DomainError.notFound("There is no request with that number.") }
             let decisions = try uow.decryption.decisions(requestID: id)
-            if let blocker = try Self.approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: uow) {
+            if let blocker = try approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: uow) {
                 throw DomainError.forbidden(blocker)
             }
+            let chain = try registry.chain(uow)
+            var commitments: [Int: FeldmanCommitments] = [:]
+            var first: Int64?, last: Int64?
+            let items = try uow.decryption.envelopeKeys(requestID: id).map { m -> ApprovalTask.Item in
+                guard let holding = EpochRegistry.holding(m.epoch, in: chain) else { throw DomainError.conflict("Key epoch \(m.epoch) does not verify.") }
+                commitments[holding.epoch] = holding.commitments
+                if let header = try? EnvelopeHeader(canonicalEncoding: m.header) {
+                    first = min(first ?? header.sentAt, header.sentAt)
+                    last = max(last ?? header.sentAt, header.sentAt)
+                }
+                return ApprovalTask.Item(messageID: m.messageID, epoch: holding.epoch, ephemeral: m.ephemeral)
+            }
+            return ApprovalTask(
+                requestID: id, requester: r.requesterName,
+                justification: (try? indexer.open(r.justification, purpose: "request-justification")) ?? "(unreadable)",
+                reference: (try? indexer.open(r.reference, purpose: "request-reference")) ?? "(unreadable)",
+                hours: r.hours, threshold: r.threshold, approvals: decisions.filter(\.approved).count, approveBy: r.approveBy,
+                firstSentAt: first, lastSentAt: last, items: items, commitments: commitments)
+        }
+    }
+
+    /// A custodian approves request `id` with the partials its device `device` computed, one per message.
+    /// Every proof is checked before anything is stored; a bad one approves nothing and counts towards a
+    /// lock-out. The k-th approval opens the grant.
+    public func approve(id: Int64, partials: [Int64: PartialDecryption], user: User, device: DeviceIdentity,
+                        actor: Actor) async throws -> ApprovalOutcome {
+        let task = try approvalTask(id: id, user: user, actor: actor)
+        let now = archive.clock.now()
+        let subject = approvalSubject(user.id)
+        let shareIndex = try archive.read { uow -> [Int: Int] in
             guard try uow.loginFailures.count(subject: subject, since: now - throttle.window) < throttle.maxFailuresPerAccount else {
                 throw DomainError.throttled("Too many failed approval attempts. Wait 15 minutes before trying again.")
             }
-            guard let wrapped = try uow.keys.custodianKey(userID: user.id) else {
-                throw DomainError.forbidden("Set your custodian passphrase before approving.")
-            }
-            var byEpoch: [Int: [ScopedEnvelopeKey]] = [:]
-            for key in try uow.decryption.envelopeKeys(requestID: id) { byEpoch[key.epoch, default: []].append(key) }
-            let groups = try byEpoch.keys.sorted().map { epoch -> EpochGroup in
-                guard let record = try uow.keys.epoch(epoch),
-                      let share = try uow.keys.shares(epoch: epoch).first(where: { $0.custodianID == user.id }) else {
+            let chain = try registry.chain(uow)
+            var indices: [Int: Int] = [:]
+            for epoch in task.commitments.keys {
+                guard let holding = chain.first(where: { $0.epoch == epoch }),
+                      let index = try uow.keys.holders(epoch: epoch).first(where: { $0.userID == user.id })?.index else {
                     throw DomainError.forbidden("You hold no share of key epoch \(epoch).")
                 }
-                return EpochGroup(commitments: try FeldmanCommitments(serialized: record.commitments),
-                                  share: try SealedShare(serialized: share.sealed), messages: byEpoch[epoch] ?? [])
+                guard holding.transcript.setup.participants[index - 1] == device else {
+                    throw DomainError.forbidden("Your share of key epoch \(epoch) is on the device you took part in its ceremony with; approve from that key file.")
+                }
+                indices[epoch] = index
             }
-            return ApprovalPlan(threshold: r.threshold, wrappedKey: try WrappedCustodianKey(serialized: wrapped), groups: groups)
+            return indices
         }
-
-        var counter: Int64?
-        if let sealed = user.totpSecretSealed {
-            let secret = try TOTPSecrets(keys: keys).open(sealed, userID: user.id)
-            let valid = TOTP(secret: secret).validate(totp.filter { !$0.isWhitespace }, at: Date(timeIntervalSince1970: TimeInterval(now)))
-            guard let valid, Int64(valid) > (user.totpLastCounter ?? -1) else {
-                try recordFailure(id: id, subject: subject, reason: valid == nil ? "wrong TOTP code" : "TOTP code reused", actor: actor)
-                throw DomainError.authenticationFailed("The TOTP code is not correct or was already used; enter the next code from your app.")
-            }
-            counter = Int64(valid)
+        guard partials.count == task.items.count, task.items.allSatisfy({ partials[$0.messageID] != nil }) else {
+            throw DomainError.invalidInput("Send one partial decryption for each of the \(task.items.count) messages of the request.")
         }
-
+        let valid = try await work.run { Self.verify(task, partials: partials, shareIndex: shareIndex) }
+        guard valid else {
+            try recordFailure(id: id, subject: subject, reason: "a partial decryption did not verify", actor: actor)
+            throw DomainError.authenticationFailed("A partial decryption does not verify against the epoch's commitments; nothing was recorded.")
+        }
         let vault = self.vault
-        let computed: Computed
-        do {
-            computed = try await work.run { try Self.partials(plan, passphrase: passphrase, requestID: id, vault: vault) }
-        } catch CryptoError.authenticationFailed {
-            try recordFailure(id: id, subject: subject, reason: "wrong passphrase", actor: actor)
-            throw DomainError.authenticationFailed("The custodian passphrase is not correct.")
+        let sealed = try task.items.map { item -> SealedForMessage in
+            let partial = partials[item.messageID]!
+            return SealedForMessage(messageID: item.messageID, shareIndex: partial.index,
+                                    sealed: try vault.seal(partial: partial, requestID: id, messageID: item.messageID))
         }
-
         let approvals = try archive.transaction { tx -> Int in
             guard let r = try tx.uow.decryption.find(id: id), let current = try tx.uow.users.find(id: user.id) else {
                 throw DomainError.notFound("There is no request with that number.")
             }
             let decisions = try tx.uow.decryption.decisions(requestID: id)
-            if let blocker = try Self.approvalBlocker(r, decisions: decisions, user: current, role: actor.role, now: now, uow: tx.uow) {
+            if let blocker = try approvalBlocker(r, decisions: decisions, user: current, role: actor.role, now: now, uow: tx.uow) {
                 throw DomainError.forbidden(blocker)
             }
-            if let counter {
-                guard counter > (current.totpLastCounter ?? -1) else {
-                    throw DomainError.authenticationFailed("That TOTP code was already used; enter the next code from your app.")
-                }
-                try tx.uow.users.setTOTPLastCounter(userID: user.id, counter: counter)
-            }
             try tx.uow.decryption.addDecision(requestID: id, custodianID: user.id, approved: true, at: now)
-            try tx.uow.decryption.addPartials(requestID: id, computed.sealed)
+            try tx.uow.decryption.addPartials(requestID: id, sealed)
             try tx.uow.loginFailures.clear(subject: subject)
             let approvals = decisions.filter(\.approved).count + 1
             try tx.record(actor.draft(.requestApproved, target: "request:\(id)",
-                                      details: ["approvals": "\(approvals)", "needed": "\(r.threshold)", "messages": "\(r.messageCount)"]))
+                                      details: ["approvals": "\(approvals)", "needed": "\(r.threshold)", "messages": "\(r.messageCount)",
+                                                "device": device.fingerprint]))
             return approvals
         }
-        if approvals >= plan.threshold, let expiresAt = try await openGrant(id, madeHere: computed.fresh) {
+        if approvals >= task.threshold, let expiresAt = try await openGrant(id) {
             return .granted(expiresAt: expiresAt)
         }
-        return .recorded(approvals: approvals, needed: plan.threshold)
+        return .recorded(approvals: approvals, needed: task.threshold)
+    }
+
+    /// Every partial is the approver's (its share index in the message's epoch) and its proof holds.
+    static func verify(_ task: ApprovalTask, partials: [Int64: PartialDecryption], shareIndex: [Int: Int]) -> Bool {
+        var publicShares: [Int: Ristretto255.Point] = [:]
+        for (epoch, c) in task.commitments {
+            guard let index = shareIndex[epoch], let p = try? c.publicShare(for: index) else { return false }
+            publicShares[epoch] = p
+        }
+        return task.items.allSatisfy { item in
+            guard let partial = partials[item.messageID], partial.index == shareIndex[item.epoch],
+                  let share = publicShares[item.epoch], let r = try? Ristretto255.Point(bytes: item.ephemeral) else { return false }
+            return partial.verify(ephemeralPublic: r, publicShare: share)
+        }
     }
 
     /// With k approvals in: combines the partials of every message into its message key, seals the
     /// keys for the grant and deletes the partials. Returns the expiry, or nil if another approval
     /// opened the grant first.
-    /// `madeHere`: the partials this approval just computed from its checked share (kept in memory), whose
-    /// proofs need no second check; every stored partial's proof is checked.
-    func openGrant(_ id: Int64, madeHere: [Int64: PartialDecryption] = [:]) async throws -> Int64? {
+    func openGrant(_ id: Int64) async throws -> Int64? {
         struct Material: Sendable {
             var partials: [SealedForMessage]
             var scope: [ScopedEnvelopeKey]
-            var commitments: [Int: FeldmanCommitments]
+            var keys: [Int: EpochKeys]
             var hours: Int
         }
         let material = try archive.read { uow -> Material? in
             guard let r = try uow.decryption.find(id: id), r.status == .pending else { return nil }
             let scope = try uow.decryption.envelopeKeys(requestID: id)
-            var commitments: [Int: FeldmanCommitments] = [:]
+            let chain = try registry.chain(uow)
+            var keys: [Int: EpochKeys] = [:]
             for epoch in Set(scope.map(\.epoch)) {
-                guard let record = try uow.keys.epoch(epoch) else { throw DomainError.conflict("Key epoch \(epoch) is missing.") }
-                commitments[epoch] = try FeldmanCommitments(serialized: record.commitments)
+                guard let sealing = chain.first(where: { $0.epoch == epoch }), let holding = EpochRegistry.holding(epoch, in: chain) else {
+                    throw DomainError.conflict("Key epoch \(epoch) does not verify.")
+                }
+                keys[epoch] = EpochKeys(holding: holding.commitments, sealedTo: sealing.publicKey)
             }
-            return Material(partials: try uow.decryption.partials(requestID: id), scope: scope, commitments: commitments, hours: r.hours)
+            return Material(partials: try uow.decryption.partials(requestID: id), scope: scope, keys: keys, hours: r.hours)
         }
         guard let material else { return nil }
         let vault = self.vault
@@ -140,8 +181,7 @@ extension DecryptionService {
             for (index, part) in halves.enumerated() where !part.isEmpty {
                 group.addTask {
                     (index, try await work.run {
-                        try Self.messageKeys(part, partials: partialsOf, madeHere: madeHere, commitments: material.commitments,
-                                             requestID: id, vault: vault)
+                        try Self.messageKeys(part, partials: partialsOf, keys: material.keys, requestID: id, vault: vault)
                     })
                 }
             }
@@ -167,48 +207,26 @@ extension DecryptionService {
         return expiresAt
     }
 
-    /// For each message: its k partials (opened from their seals) combined into Z inside
-    /// `Envelope.messageKey`, which checks every partial's proof and returns only K, sealed for the grant.
-    static func messageKeys(_ scope: [ScopedEnvelopeKey], partials: [Int64: [SealedForMessage]], madeHere: [Int64: PartialDecryption],
-                            commitments: [Int: FeldmanCommitments], requestID id: Int64, vault: GrantVault) throws -> [SealedForMessage] {
-        var shares: [Int: [Int: Ristretto255.Point]] = [:]
-        for (epoch, c) in commitments { shares[epoch] = try c.publicShares() }
-        return try scope.map { m in
-            guard let c = commitments[m.epoch] else { throw DomainError.conflict("Key epoch \(m.epoch) is missing.") }
-            let own = madeHere[m.messageID]
-            var opened = try (partials[m.messageID] ?? []).filter { $0.shareIndex != own?.index }.map { try vault.openPartial($0, requestID: id) }
-            if let own { opened.insert(own, at: 0) }
+    /// The commitments that check a sealing epoch's partials (its own, or a redistribution's) and its key.
+    struct EpochKeys: Sendable {
+        var holding: FeldmanCommitments
+        var sealedTo: ArchivePublicKey
+    }
+
+    /// For each message: its k partials (opened from their seals, each checked when it was uploaded)
+    /// combined into Z inside `Envelope.messageKey`, which returns only K, sealed for the grant.
+    static func messageKeys(_ scope: [ScopedEnvelopeKey], partials: [Int64: [SealedForMessage]], keys: [Int: EpochKeys],
+                            requestID id: Int64, vault: GrantVault) throws -> [SealedForMessage] {
+        try scope.map { m in
+            guard let k = keys[m.epoch] else { throw DomainError.conflict("Key epoch \(m.epoch) does not verify.") }
+            let opened = try (partials[m.messageID] ?? []).map { try vault.openPartial($0, requestID: id) }
             var key = try Envelope.messageKey(header: EnvelopeHeader(canonicalEncoding: m.header),
                                               ephemeralPublic: Ristretto255.Point(bytes: m.ephemeral),
-                                              partials: opened, commitments: c, publicShares: shares[m.epoch],
-                                              madeHere: own.map { [$0.index] } ?? [])
+                                              partials: opened, commitments: k.holding, sealedTo: k.sealedTo,
+                                              preverified: Set(opened.map(\.index)))
             defer { Sodium.wipe(&key) }
             return SealedForMessage(messageID: m.messageID, sealed: try vault.seal(messageKey: key, requestID: id, messageID: m.messageID))
         }
-    }
-
-    /// Unwraps the custodian key and opens each epoch's share inside CustodianKey.approve, which
-    /// wipes it; only the sealed partials leave this function.
-    /// One approval's partials: sealed for storage, and as computed (for the grant, if this approval opens it).
-    struct Computed: Sendable {
-        var sealed: [SealedForMessage]
-        var fresh: [Int64: PartialDecryption]
-    }
-
-    static func partials(_ plan: ApprovalPlan, passphrase: String, requestID: Int64, vault: GrantVault) throws -> Computed {
-        var out: [SealedForMessage] = []
-        var fresh: [Int64: PartialDecryption] = [:]
-        for group in plan.groups {
-            let points = try group.messages.map { try Ristretto255.Point(bytes: $0.ephemeral) }
-            let partials = try CustodianKey.approve(passphrase: passphrase, wrappedKey: plan.wrappedKey, sealedShare: group.share,
-                                                    commitments: group.commitments, ephemeralKeys: points)
-            for (message, partial) in zip(group.messages, partials) {
-                out.append(SealedForMessage(messageID: message.messageID, shareIndex: partial.index,
-                                            sealed: try vault.seal(partial: partial, requestID: requestID, messageID: message.messageID)))
-                fresh[message.messageID] = partial
-            }
-        }
-        return Computed(sealed: out, fresh: fresh)
     }
 
     private func recordFailure(id: Int64, subject: [UInt8], reason: String, actor: Actor) throws {

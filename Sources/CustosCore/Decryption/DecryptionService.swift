@@ -9,6 +9,7 @@ import Foundation
 /// request was filed in cannot decide on it.
 public struct DecryptionService: Sendable {
     let archive: Archive
+    let registry: EpochRegistry
     let indexer: MetadataIndexer
     let keys: ServerKeys
     let vault: GrantVault
@@ -16,9 +17,10 @@ public struct DecryptionService: Sendable {
     public let policy: DecryptionPolicy
     let throttle: ThrottlePolicy
 
-    public init(archive: Archive, indexer: MetadataIndexer, keys: ServerKeys, work: BlockingWork,
+    public init(archive: Archive, registry: EpochRegistry, indexer: MetadataIndexer, keys: ServerKeys, work: BlockingWork,
                 policy: DecryptionPolicy = DecryptionPolicy(), throttle: ThrottlePolicy = ThrottlePolicy()) throws {
         self.archive = archive
+        self.registry = registry
         self.indexer = indexer
         self.keys = keys
         self.vault = try GrantVault(keys: keys)
@@ -54,6 +56,7 @@ public struct DecryptionService: Sendable {
         let now = archive.clock.now()
         return try archive.transaction { tx in
             var thresholds: [Int: Int] = [:]
+            let chain = try registry.chain(tx.uow)
             for id in ids {
                 guard let m = try tx.uow.search.message(id: id) else { throw DomainError.invalidInput("There is no message number \(id).") }
                 if let at = m.disposedAt {
@@ -61,8 +64,10 @@ public struct DecryptionService: Sendable {
                         + "nothing is left to decrypt. Leave it out of the request.")
                 }
                 if thresholds[m.epoch] == nil {
-                    guard let epoch = try tx.uow.keys.epoch(m.epoch) else { throw DomainError.conflict("Message \(id) names an unknown key epoch.") }
-                    thresholds[m.epoch] = epoch.threshold
+                    guard let holding = EpochRegistry.holding(m.epoch, in: chain) else {
+                        throw DomainError.conflict("Message \(id) was sealed to key epoch \(m.epoch), which no verified epoch holds.")
+                    }
+                    thresholds[m.epoch] = holding.transcript.setup.threshold
                 }
             }
             let threshold = thresholds.values.max() ?? 2
@@ -136,7 +141,7 @@ public struct DecryptionService: Sendable {
                 participants: people.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(40).map { (display: $0.key, count: $0.value) },
                 participantTotal: people.count,
                 live: r.status == .granted && (r.expiresAt ?? 0) > now,
-                approvalBlocker: try Self.approvalBlocker(r, decisions: decisions, user: user, role: role, now: now, uow: uow))
+                approvalBlocker: try approvalBlocker(r, decisions: decisions, user: user, role: role, now: now, uow: uow))
             return detail
         }
         guard let found else { throw DomainError.notFound("There is no request with that number.") }
@@ -155,6 +160,23 @@ public struct DecryptionService: Sendable {
         }
     }
 
+    /// Requests waiting for custodians, as a custodian's device lists them, each with why this custodian may not
+    /// decide on it (if so).
+    public func pending(user: User, actor: Actor) throws -> [PendingRequestWire] {
+        try expireDue()
+        let now = archive.clock.now()
+        return try archive.read { uow in
+            try uow.decryption.list(requesterID: nil, statuses: [.pending], limit: 200).map { r in
+                let decisions = try uow.decryption.decisions(requestID: r.id)
+                return PendingRequestWire(
+                    id: r.id, requester: r.requesterName,
+                    reference: (try? indexer.open(r.reference, purpose: "request-reference")) ?? "(unreadable)",
+                    messages: r.messageCount, hours: r.hours, approvals: decisions.filter(\.approved).count, needed: r.threshold,
+                    approveBy: r.approveBy, blocker: try approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: uow))
+            }
+        }
+    }
+
     static func checkCanSee(_ r: DecryptionRequestRecord, user: User, role: Role?) throws {
         switch role {
         case .custodian?, .security?: return
@@ -164,8 +186,8 @@ public struct DecryptionService: Sendable {
     }
 
     /// Nil when `user`, acting as `role`, may approve or reject `r` now; else the reason in plain words.
-    static func approvalBlocker(_ r: DecryptionRequestRecord, decisions: [RequestDecision], user: User, role: Role?, now: Int64,
-                                uow: any UnitOfWork) throws -> String? {
+    func approvalBlocker(_ r: DecryptionRequestRecord, decisions: [RequestDecision], user: User, role: Role?, now: Int64,
+                         uow: any UnitOfWork) throws -> String? {
         guard role == .custodian, user.roles.contains(.custodian) else { return "Only a key custodian decides on requests." }
         guard r.status == .pending, r.approveBy > now else { return "The request is no longer waiting for approvals." }
         guard r.requesterID != user.id else { return "You filed this request, so you cannot decide on it." }
@@ -173,9 +195,15 @@ public struct DecryptionService: Sendable {
             return "You also hold the \(filed.title) role this request was filed in, so you cannot decide on it."
         }
         guard !decisions.contains(where: { $0.custodianID == user.id }) else { return "You have already decided on this request." }
+        let chain = try registry.chain(uow)
         let epochs = Set(try uow.decryption.envelopeKeys(requestID: r.id).map(\.epoch))
-        for epoch in epochs.sorted() where !(try uow.keys.shares(epoch: epoch).contains { $0.custodianID == user.id }) {
-            return "You hold no share of key epoch \(epoch), which some of these messages were sealed to."
+        for epoch in epochs.sorted() {
+            guard let holding = EpochRegistry.holding(epoch, in: chain) else {
+                return "Key epoch \(epoch), which some of these messages were sealed to, does not verify; nobody can approve them."
+            }
+            guard try uow.keys.holders(epoch: holding.epoch).contains(where: { $0.userID == user.id }) else {
+                return "You hold no share of key epoch \(holding.epoch), which holds the key some of these messages were sealed to."
+            }
         }
         return nil
     }
@@ -191,7 +219,7 @@ public struct DecryptionService: Sendable {
         try archive.transaction { tx in
             guard let r = try tx.uow.decryption.find(id: id) else { throw DomainError.notFound("There is no request with that number.") }
             let decisions = try tx.uow.decryption.decisions(requestID: id)
-            if let blocker = try Self.approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: tx.uow) {
+            if let blocker = try approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: tx.uow) {
                 throw DomainError.forbidden(blocker)
             }
             try tx.uow.decryption.addDecision(requestID: id, custodianID: user.id, approved: false, at: now)

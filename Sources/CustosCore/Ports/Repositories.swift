@@ -24,6 +24,7 @@ public protocol UnitOfWork: AnyObject {
     var loginFailures: any LoginFailureRepository { get }
     var audit: any AuditRepository { get }
     var keys: any KeyRepository { get }
+    var ceremonies: any CeremonyRepository { get }
     var captureTokens: any CaptureTokenRepository { get }
     var messages: any MessageRepository { get }
     var search: any SearchRepository { get }
@@ -87,16 +88,33 @@ public protocol AuditRepository {
     func checkpoint(atOrAfter seq: Int64) throws -> AuditCheckpoint?
 }
 
-/// Custodian keys, archive key epochs and their sealed shares.
+/// Archive key epochs, their transcripts and signatures, and who holds their shares.
 public protocol KeyRepository {
-    func custodianKey(userID: Int64) throws -> [UInt8]?
-    func setCustodianKey(userID: Int64, publicKey: [UInt8], wrapped: [UInt8], at: Int64) throws
     func currentEpoch() throws -> KeyEpochRecord?
     func epoch(_ epoch: Int) throws -> KeyEpochRecord?
+    /// Newest first.
     func epochs() throws -> [KeyEpochRecord]
     func insertEpoch(_ record: KeyEpochRecord) throws
-    func insertShare(epoch: Int, index: Int, custodianID: Int64, sealed: [UInt8]) throws
-    func shares(epoch: Int) throws -> [(index: Int, custodianID: Int64, sealed: [UInt8])]
+    func insertSignature(epoch: Int, signature: EpochSignature) throws
+    func signatures(epoch: Int) throws -> [EpochSignature]
+    /// The people holding shares of `epoch` (the members of the ceremony that made it), by share index.
+    func holders(epoch: Int) throws -> [(index: Int, userID: Int64)]
+}
+
+/// Key ceremonies in progress and past.
+public protocol CeremonyRepository {
+    func create(_ ceremony: NewCeremony) throws -> Int64
+    /// The one open ceremony, if any.
+    func open() throws -> CeremonyRecord?
+    func find(id: Int64) throws -> CeremonyRecord?
+    /// Newest first.
+    func recent(limit: Int) throws -> [CeremonyRecord]
+    func members(ceremonyID: Int64) throws -> [(participant: Int, userID: Int64)]
+    func steps(ceremonyID: Int64) throws -> [CeremonyStep]
+    func addStep(ceremonyID: Int64, _ step: CeremonyStep) throws
+    func close(id: Int64, status: CeremonyStatus, at: Int64, outcome: String) throws
+    /// Deletes the share boxes a ceremony collected; returns how many dealings went.
+    func deleteDealings(ceremonyID: Int64) throws -> Int
 }
 
 /// Capture tokens, found by the hash of their secret.

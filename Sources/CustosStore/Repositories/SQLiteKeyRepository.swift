@@ -1,21 +1,14 @@
 import CustosCore
+import CustosCrypto
 
-/// Custodian keys, key epochs and sealed shares in SQLite.
+/// Key epochs, their transcripts and signatures in SQLite (Migrations/0002, 0008).
 struct SQLiteKeyRepository: KeyRepository {
     let db: SQLiteConnection
 
-    func custodianKey(userID: Int64) throws -> [UInt8]? {
-        try db.queryOne("SELECT wrapped FROM custodian_keys WHERE user_id = ?", userID)?.blob(0)
-    }
-
-    func setCustodianKey(userID: Int64, publicKey: [UInt8], wrapped: [UInt8], at: Int64) throws {
-        try db.run("""
-            INSERT INTO custodian_keys (user_id, public_key, wrapped, created_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (user_id) DO UPDATE SET wrapped = excluded.wrapped WHERE public_key = excluded.public_key
-            """, userID, publicKey, wrapped, at)
-    }
-
-    private static let columns = "epoch, threshold, share_count, public_key, commitments, created_at, created_by"
+    private static let columns = """
+        epoch, threshold, share_count, public_key, commitments, created_at, created_by, kind, previous_epoch, transcript, \
+        transcript_hash, ceremony_id
+        """
 
     func currentEpoch() throws -> KeyEpochRecord? {
         try db.queryOne("SELECT " + Self.columns + " FROM key_epochs ORDER BY epoch DESC LIMIT 1").map(record(from:))
@@ -30,23 +23,33 @@ struct SQLiteKeyRepository: KeyRepository {
     }
 
     func insertEpoch(_ r: KeyEpochRecord) throws {
-        try db.run("INSERT INTO key_epochs (" + Self.columns + ") VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   r.epoch, r.threshold, r.shareCount, r.publicKey, r.commitments, r.createdAt, r.createdBy)
+        try db.run("INSERT INTO key_epochs (" + Self.columns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   r.epoch, r.threshold, r.shareCount, r.publicKey, r.commitments, r.createdAt, r.createdBy, r.kind,
+                   r.previousEpoch, r.transcript, r.transcriptHash, r.ceremonyID)
     }
 
-    func insertShare(epoch: Int, index: Int, custodianID: Int64, sealed: [UInt8]) throws {
-        try db.run("INSERT INTO key_shares (epoch, share_index, custodian_id, sealed) VALUES (?, ?, ?, ?)", epoch, index, custodianID, sealed)
+    func insertSignature(epoch: Int, signature: EpochSignature) throws {
+        try db.run("INSERT INTO epoch_signatures (epoch, signer, signature) VALUES (?, ?, ?)", epoch, signature.signer, signature.signature)
     }
 
-    func shares(epoch: Int) throws -> [(index: Int, custodianID: Int64, sealed: [UInt8])] {
-        try db.query("SELECT share_index, custodian_id, sealed FROM key_shares WHERE epoch = ? ORDER BY share_index", epoch).map {
-            (Int(try $0.int(0)), try $0.int(1), try $0.blob(2))
+    func signatures(epoch: Int) throws -> [EpochSignature] {
+        try db.query("SELECT signer, signature FROM epoch_signatures WHERE epoch = ? ORDER BY signer", epoch).map {
+            EpochSignature(signer: try $0.blob(0), signature: try $0.blob(1))
         }
+    }
+
+    func holders(epoch: Int) throws -> [(index: Int, userID: Int64)] {
+        try db.query("""
+            SELECT m.participant, m.user_id FROM key_epochs e JOIN ceremony_members m ON m.ceremony_id = e.ceremony_id
+            WHERE e.epoch = ? ORDER BY m.participant
+            """, epoch).map { (Int(try $0.int(0)), try $0.int(1)) }
     }
 
     private func record(from r: SQLiteRow) throws -> KeyEpochRecord {
         KeyEpochRecord(epoch: Int(try r.int(0)), threshold: Int(try r.int(1)), shareCount: Int(try r.int(2)),
-                       publicKey: try r.blob(3), commitments: try r.blob(4), createdAt: try r.int(5), createdBy: try r.text(6))
+                       publicKey: try r.blob(3), commitments: try r.blob(4), createdAt: try r.int(5), createdBy: try r.text(6),
+                       kind: try r.text(7), previousEpoch: try r.optionalInt(8).map(Int.init), transcript: try r.optionalBlob(9),
+                       transcriptHash: try r.optionalBlob(10), ceremonyID: try r.optionalInt(11))
     }
 }
 

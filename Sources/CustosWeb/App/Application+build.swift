@@ -42,8 +42,10 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     AccountController(accounts: system.accounts, renderer: renderer).addRoutes(to: routes)
     HomeController(renderer: renderer, decryption: system.decryption, holds: system.holds).addRoutes(to: routes)
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
-    KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
-    IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
+    KeysController(ceremonies: system.ceremonies, users: system.users, devices: system.devices, tokens: system.captureTokens,
+                   renderer: renderer).addRoutes(to: routes)
+    IngestAPIController(ceremonies: system.ceremonies, ingest: system.ingest).addRoutes(to: routes)
+    CustodianAPIController(ceremonies: system.ceremonies, decryption: system.decryption).addRoutes(to: routes)
     SearchController(search: system.search, decryption: system.decryption, holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RequestsController(decryption: system.decryption, search: system.search, renderer: renderer).addRoutes(to: routes)
     ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)

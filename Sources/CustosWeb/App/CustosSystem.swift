@@ -15,7 +15,8 @@ public struct CustosSystem: Sendable {
     public let signIn: SignInService
     public let accounts: AccountService
     public let users: UserAdministration
-    public let keyCeremony: KeyCeremonyService
+    public let registry: EpochRegistry
+    public let ceremonies: CeremonyService
     public let captureTokens: CaptureTokenService
     public let ingest: IngestService
     public let indexer: MetadataIndexer
@@ -63,12 +64,13 @@ public struct CustosSystem: Sendable {
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
         accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
-        keyCeremony = KeyCeremonyService(archive: archive, hasher: hasher, work: work)
+        registry = EpochRegistry()
+        ceremonies = CeremonyService(archive: archive, registry: registry)
         captureTokens = CaptureTokenService(archive: archive)
         indexer = try MetadataIndexer(keys: keys)
-        ingest = IngestService(archive: archive, indexer: indexer)
+        ingest = IngestService(archive: archive, indexer: indexer, registry: registry)
         search = SearchService(archive: archive, indexer: indexer)
-        decryption = try DecryptionService(archive: archive, indexer: indexer, keys: keys, work: work,
+        decryption = try DecryptionService(archive: archive, registry: registry, indexer: indexer, keys: keys, work: work,
                                            policy: decryptionPolicy, throttle: throttlePolicy)
         holds = HoldService(archive: archive, indexer: indexer)
         retention = RetentionService(archive: archive, indexer: indexer)

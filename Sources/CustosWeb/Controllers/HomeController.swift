@@ -48,7 +48,7 @@ struct HomeController {
         case .admin: "You manage accounts, roles and settings. You cannot search the archive or read content: that separation is deliberate."
         case .auditor: "You search the metadata index (who, when, where, how big) and file decryption requests that key custodians must approve."
         case .legal: "You open matters and place legal holds, which nothing can dispose of until you release them."
-        case .custodian: "You hold a share of the archive key. You approve or reject decryption requests with your custodian passphrase; you can never approve your own."
+        case .custodian: "You hold a share of the archive key, on your own device: it never reaches this server. You approve decryption requests with `custos custodian approve` on that device, and you can never approve your own."
         case .security: "You review the audit log and verify its integrity: every action, hash-chained and signed."
         }
     }

@@ -5,7 +5,7 @@ import Hummingbird
 
 /// The capture clients' API: the current archive key, and batches of envelopes.
 struct IngestAPIController {
-    let keys: KeyCeremonyService
+    let ceremonies: CeremonyService
     let ingest: IngestService
 
     /// Largest request body accepted (a full batch of large messages, base64-encoded).
@@ -13,12 +13,19 @@ struct IngestAPIController {
 
     func addRoutes(to routes: SecureRouter) {
         routes.get(Paths.apiArchiveKey, .anyone) { _, _ in
-            guard let current = try keys.currentKey() else {
-                throw HTTPError(.serviceUnavailable, message: "No archive key exists yet: an administrator must run a key ceremony first.")
+            guard let current = try Self.chain(ceremonies).last else {
+                throw HTTPError(.serviceUnavailable, message: "No archive key exists yet: the key custodians must complete a key ceremony first.")
             }
-            let body = ArchiveKeyResponse(epoch: current.record.epoch, publicKey: Data(current.key.point.bytes).base64EncodedString(),
+            let body = ArchiveKeyResponse(epoch: current.epoch, publicKey: Data(current.publicKey.point.bytes).base64EncodedString(),
                                           threshold: current.record.threshold, shareCount: current.record.shareCount)
             return try Self.json(body, status: .ok)
+        }
+        routes.get(Paths.apiArchiveKeys, .anyone) { _, _ in
+            let chain = try Self.chain(ceremonies)
+            guard !chain.isEmpty else {
+                throw HTTPError(.serviceUnavailable, message: "No archive key exists yet: the key custodians must complete a key ceremony first.")
+            }
+            return try Self.json(ArchiveKeysResponse(epochs: chain.map(\.signed)), status: .ok)
         }
         routes.post(Paths.apiMessages, .captureToken) { request, context in
             guard let token = context.captureToken else { throw HTTPError(.unauthorized) }
@@ -35,6 +42,16 @@ struct IngestAPIController {
             let results = try ingest.ingest(batch.messages, token: token, client: context.clientAddress)
             return try Self.json(IngestResponse(results: results), status: .ok)
         }
+    }
+
+    /// The verified chain; a chain that does not verify is served to nobody (the operator sees why in the log and
+    /// on the keys page), so no capture client is handed a key the custodians did not sign.
+    static func chain(_ ceremonies: CeremonyService) throws -> [VerifiedEpoch] {
+        let (chain, problem) = try ceremonies.verifiedPrefix()
+        if problem != nil {
+            throw HTTPError(.serviceUnavailable, message: "The archive's key chain does not verify; an operator must investigate before capture can go on.")
+        }
+        return chain
     }
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {

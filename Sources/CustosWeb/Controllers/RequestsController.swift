@@ -49,23 +49,7 @@ struct RequestsController {
         }
         routes.get(Paths.request, Self.viewers) { request, context in
             let done = request.uri.queryParameters["done"].map(String.init) ?? ""
-            return try detailPage(context, id: Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
-        }
-        routes.post(Paths.requestApprove, .roles([.custodian])) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
-            let id = try Self.id(context)
-            let form = try await Form.read(request, context: context)
-            do {
-                let outcome = try await decryption.approve(id: id, passphrase: form["passphrase"] ?? "", totp: form["totp"] ?? "",
-                                                           user: auth.user, actor: context.actor)
-                let done = switch outcome {
-                case .recorded: "approved"
-                case .granted: "granted"
-                }
-                return Self.done(id, done)
-            } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(context, id: id, notice: nil, error: e.message, status: Self.status(e))
-            }
+            return try detailPage(request, context, id: Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
         }
         routes.post(Paths.requestReject, .roles([.custodian])) { request, context in
             guard let auth = context.auth else { throw Redirect(Paths.login) }
@@ -75,7 +59,7 @@ struct RequestsController {
                 try decryption.reject(id: id, reason: form["reason"] ?? "", user: auth.user, actor: context.actor)
                 return Self.done(id, "rejected")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(context, id: id, notice: nil, error: e.message, status: Self.status(e))
+                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: Self.status(e))
             }
         }
         routes.post(Paths.requestRevoke, .roles([.custodian, .security])) { request, context in
@@ -85,7 +69,7 @@ struct RequestsController {
                 try decryption.revoke(id: id, reason: form["reason"] ?? "", actor: context.actor)
                 return Self.done(id, "revoked")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(context, id: id, notice: nil, error: e.message, status: Self.status(e))
+                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: Self.status(e))
             }
         }
     }
@@ -96,9 +80,7 @@ struct RequestsController {
     }
 
     static let notices = [
-        "approved": "Your approval is recorded. The content stays closed until enough custodians have approved.",
-        "granted": "Your approval completed the request: the grant is open for the requester alone, until the time shown.",
-        "rejected": "You rejected the request. It is closed, and any partial decryptions made for it are deleted.",
+                "rejected": "You rejected the request. It is closed, and any partial decryptions made for it are deleted.",
         "revoked": "The grant is revoked and its keys are deleted.",
     ]
 
@@ -147,7 +129,15 @@ struct RequestsController {
             hasMessages: !ids.isEmpty, action: Paths.requests), status: status)
     }
 
-    private func detailPage(_ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
+    /// This server's address as the browser reached it, for commands shown to copy (the Host header, which
+    /// only names where the page came from; nothing is fetched from it).
+    static func serverURL(_ request: Request) -> String {
+        let host = request.head.authority ?? request.headers[.host] ?? "127.0.0.1:8080"
+        let safe = host.allSatisfy { $0.isLetter || $0.isNumber || ".:-[]".contains($0) } ? host : "127.0.0.1:8080"
+        return (request.uri.scheme == "https" ? "https://" : "http://") + safe
+    }
+
+    private func detailPage(_ request: Request, _ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         guard let auth = context.auth else { throw Redirect(Paths.login) }
         let role = auth.session.activeRole
         let d = try decryption.detail(id: id, user: auth.user, role: role)
@@ -168,8 +158,8 @@ struct RequestsController {
             expiresAt: r.expiresAt.map(TimeFormat.utc), live: d.live,
             closedBy: r.closedBy, closedAt: r.closedAt.map(TimeFormat.utc), closeReason: d.closeReason,
             canDecide: d.approvalBlocker == nil, blocker: role == .custodian ? d.approvalBlocker : nil,
-            needsTOTP: auth.user.totpEnrolled,
-            approveAction: Paths.with(Paths.requestApprove, id: id), rejectAction: Paths.with(Paths.requestReject, id: id),
+            approveCommand: "custos custodian approve --server \(Self.serverURL(request)) --key custodian.key \(id)",
+            rejectAction: Paths.with(Paths.requestReject, id: id),
             canRevoke: d.live && (role == .custodian || role == .security), revokeAction: Paths.with(Paths.requestRevoke, id: id),
             isRequester: isRequester,
             granted: granted.map { GrantedRow(id: $0.id, sentAt: TimeFormat.utc($0.sentAt), platform: $0.platform,
@@ -267,8 +257,7 @@ struct RequestDetailView: Sendable {
     var closeReason: String?
     var canDecide: Bool
     var blocker: String?
-    var needsTOTP: Bool
-    var approveAction: String
+    var approveCommand: String
     var rejectAction: String
     var canRevoke: Bool
     var revokeAction: String
