@@ -30,6 +30,7 @@ public protocol UnitOfWork: AnyObject {
     var decryption: any DecryptionRepository { get }
     var holds: any HoldRepository { get }
     var retention: any RetentionRepository { get }
+    var devices: any CustodianDeviceRepository { get }
 }
 
 /// People and their roles.
