@@ -16,6 +16,7 @@ public struct CustosSystem: Sendable {
     public let accounts: AccountService
     public let users: UserAdministration
     public let keyCeremony: KeyCeremonyService
+    public let devices: CustodianDeviceService
     public let captureTokens: CaptureTokenService
     public let ingest: IngestService
     public let indexer: MetadataIndexer
@@ -64,6 +65,7 @@ public struct CustosSystem: Sendable {
         accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
         keyCeremony = KeyCeremonyService(archive: archive, hasher: hasher, work: work)
+        devices = CustodianDeviceService(archive: archive)
         captureTokens = CaptureTokenService(archive: archive)
         indexer = try MetadataIndexer(keys: keys)
         ingest = IngestService(archive: archive, indexer: indexer)
