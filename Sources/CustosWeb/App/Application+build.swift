@@ -36,6 +36,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls, passRouteNotFound: true))
     router.add(middleware: CSRFMiddleware())
     router.add(middleware: CaptureTokenMiddleware(tokens: system.captureTokens))
+    router.add(middleware: DeviceSignatureMiddleware(devices: system.devices, clock: system.clock))
 
     let routes = SecureRouter(router: router)
     AuthController(signIn: system.signIn, renderer: renderer, cookies: cookies).addRoutes(to: routes)
@@ -44,6 +45,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     AdminController(users: system.users, renderer: renderer).addRoutes(to: routes)
     KeysController(keys: system.keyCeremony, tokens: system.captureTokens, renderer: renderer).addRoutes(to: routes)
     IngestAPIController(keys: system.keyCeremony, ingest: system.ingest).addRoutes(to: routes)
+    CustodianDeviceController(devices: system.devices, renderer: renderer, tls: configuration.tls).addRoutes(to: routes)
     SearchController(search: system.search, decryption: system.decryption, holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RequestsController(decryption: system.decryption, search: system.search, renderer: renderer).addRoutes(to: routes)
     ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
