@@ -58,12 +58,14 @@ final class SQLiteUnitOfWork: UnitOfWork {
     let decryption: any DecryptionRepository
     let holds: any HoldRepository
     let retention: any RetentionRepository
+    let devices: any CustodianDeviceRepository
 
     init(_ conn: SQLiteConnection) {
         search = SQLiteSearchRepository(db: conn)
         decryption = SQLiteDecryptionRepository(db: conn)
         holds = SQLiteHoldRepository(db: conn)
         retention = SQLiteRetentionRepository(db: conn)
+        devices = SQLiteDeviceRepository(db: conn)
         keys = SQLiteKeyRepository(db: conn)
         ceremonies = SQLiteCeremonyRepository(db: conn)
         captureTokens = SQLiteCaptureTokenRepository(db: conn)

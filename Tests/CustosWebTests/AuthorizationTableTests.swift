@@ -35,6 +35,10 @@ import Testing
         "POST /admin/capture-tokens": "admin",
         "POST /admin/capture-tokens/{id}/revoke": "admin",
         "POST /admin/keys/ceremonies/{id}/cancel": "admin",
+        "GET /custodian/device": "custodian",
+        "POST /custodian/device/code": "custodian",
+        "POST /api/v1/custodian/enrol": "anyone",
+        "GET /api/v1/custodian/whoami": "custodian-device",
         "GET /api/v1/archive-key": "anyone",
         "GET /api/v1/archive-keys": "anyone",
         "GET /api/v1/custodian/ceremony": "custodian-device",
@@ -107,7 +111,7 @@ import Testing
                 let b = Browser(client)
                 try await b.get("/login")
                 let r = try await Self.call(b, route)
-                if route.access == "capture-token" {
+                if Self.apiAccess.contains(route.access) {
                     #expect(r.status == .unauthorized, "anonymous \(route)")
                 } else {
                     #expect(r.status == .seeOther && r.headers[.location] == "/login", "anonymous \(route)")
@@ -124,8 +128,8 @@ import Testing
                     // Role switching and account changes are exercised elsewhere; here only admission matters.
                     if route.method == "POST" && route.path.hasPrefix("/account/") { continue }
                     let r = try await Self.call(b, route)
-                    if route.access == "capture-token" {
-                        // A browser session is never a capture token.
+                    if Self.apiAccess.contains(route.access) {
+                        // A browser session is never a capture token nor a custodian device's signature.
                         #expect(r.status == .unauthorized, "\(role) must not reach \(route) with a session")
                         continue
                     }
@@ -142,6 +146,9 @@ import Testing
             }
         }
     }
+
+    /// Rules of the APIs, whose clients prove themselves on every request instead of by a session.
+    static let apiAccess: Set<String> = ["capture-token", "custodian-device"]
 
     /// Calls a route with a placeholder id (authorization runs before the handler looks it up).
     static func call(_ b: Browser, _ route: RouteDeclaration) async throws -> TestResponse {

@@ -1,3 +1,4 @@
+import CustosCaptureClient
 import CustosCore
 import CustosTestSupport
 import CustosWeb

@@ -117,6 +117,11 @@ import Testing
             ("search/search", search), ("search/search", unran), ("search/message", ViewModelTests.message),
             ("search/conversation", ViewModelTests.conversation),
             ("error", ErrorView(chrome: signedOut, status: 404, reason: "Not Found", message: hostile, requestID: "r-1", signInLink: true)),
+            ("custodian/device", CustodianDeviceView(chrome: chrome, hasDevice: true, fingerprint: hostile, enrolledAt: "2026-01-01 00:00 UTC",
+                                                     created: CreatedEnrolmentCode(code: hostile, command: hostile, validMinutes: 15),
+                                                     codeAction: "/custodian/device/code")),
+            ("custodian/device", CustodianDeviceView(chrome: chrome, hasDevice: false, fingerprint: "", enrolledAt: "", created: nil,
+                                                     codeAction: "/custodian/device/code")),
         ]
         for (template, model) in pages {
             let expected = try #require(reference.render(model, withTemplate: template))

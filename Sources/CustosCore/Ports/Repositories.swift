@@ -1,3 +1,5 @@
+import CustosCrypto
+
 /// Storage ports. The domain talks only to these; CustosStore implements them on SQLite and a
 /// PostgreSQL implementation can follow. Every write happens inside one `UnitOfWork`, so an
 /// action and the audit entry recording it commit together or not at all (P7).
@@ -31,6 +33,7 @@ public protocol UnitOfWork: AnyObject {
     var decryption: any DecryptionRepository { get }
     var holds: any HoldRepository { get }
     var retention: any RetentionRepository { get }
+    var devices: any CustodianDeviceRepository { get }
 }
 
 /// People and their roles.

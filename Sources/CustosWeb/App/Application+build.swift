@@ -36,6 +36,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls, passRouteNotFound: true))
     router.add(middleware: CSRFMiddleware())
     router.add(middleware: CaptureTokenMiddleware(tokens: system.captureTokens))
+    router.add(middleware: DeviceSignatureMiddleware(devices: system.devices, clock: system.clock))
 
     let routes = SecureRouter(router: router)
     AuthController(signIn: system.signIn, renderer: renderer, cookies: cookies).addRoutes(to: routes)
@@ -46,8 +47,9 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
                    renderer: renderer).addRoutes(to: routes)
     IngestAPIController(ceremonies: system.ceremonies, ingest: system.ingest).addRoutes(to: routes)
     CustodianAPIController(ceremonies: system.ceremonies, decryption: system.decryption).addRoutes(to: routes)
+    CustodianDeviceController(devices: system.devices, renderer: renderer, tls: configuration.tls).addRoutes(to: routes)
     SearchController(search: system.search, decryption: system.decryption, holds: system.holds, renderer: renderer).addRoutes(to: routes)
-    RequestsController(decryption: system.decryption, search: system.search, renderer: renderer).addRoutes(to: routes)
+    RequestsController(decryption: system.decryption, search: system.search, renderer: renderer, tls: configuration.tls).addRoutes(to: routes)
     ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
     MattersController(holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RetentionController(retention: system.retention, disposition: system.disposition, renderer: renderer).addRoutes(to: routes)

@@ -17,6 +17,7 @@ public struct CustosSystem: Sendable {
     public let users: UserAdministration
     public let registry: EpochRegistry
     public let ceremonies: CeremonyService
+    public let devices: CustodianDeviceService
     public let captureTokens: CaptureTokenService
     public let ingest: IngestService
     public let indexer: MetadataIndexer
@@ -66,6 +67,7 @@ public struct CustosSystem: Sendable {
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
         registry = EpochRegistry()
         ceremonies = CeremonyService(archive: archive, registry: registry)
+        devices = CustodianDeviceService(archive: archive)
         captureTokens = CaptureTokenService(archive: archive)
         indexer = try MetadataIndexer(keys: keys)
         ingest = IngestService(archive: archive, indexer: indexer, registry: registry)

@@ -73,7 +73,7 @@ struct KeysController {
             OpenCeremony(id: s.record.id, epoch: s.record.epoch,
                          kind: s.record.kind == .newKey ? "a new key" : "the current key to a new set of custodians",
                          threshold: s.setup.threshold, shareCount: s.setup.shareCount, phase: s.phase.title,
-                         members: s.members.map { MemberRow(username: $0.username, fingerprint: $0.identity.fingerprint) },
+                         members: s.members.map { CeremonyMemberRow(username: $0.username, fingerprint: $0.identity.fingerprint) },
                          waitingFor: s.waitingFor.joined(separator: ", "),
                          endorsers: s.previous.map { "\($0.transcript.setup.threshold) of the custodians of epoch \($0.epoch) must also sign" } ?? "",
                          cancelAction: Paths.with(Paths.adminCeremonyCancel, id: s.record.id))
@@ -110,10 +110,10 @@ struct EpochRow: Sendable {
     var epoch: Int; var kind: String; var threshold: Int; var shareCount: Int; var createdAt: String; var createdBy: String
     var fingerprint: String; var transcriptHash: String
 }
-struct MemberRow: Sendable { var username: String; var fingerprint: String }
+struct CeremonyMemberRow: Sendable { var username: String; var fingerprint: String }
 struct OpenCeremony: Sendable {
     var id: Int64; var epoch: Int; var kind: String; var threshold: Int; var shareCount: Int; var phase: String
-    var members: [MemberRow]; var waitingFor: String; var endorsers: String; var cancelAction: String
+    var members: [CeremonyMemberRow]; var waitingFor: String; var endorsers: String; var cancelAction: String
 }
 struct PastCeremony: Sendable { var id: Int64; var epoch: Int; var kind: String; var status: String; var outcome: String }
 struct CandidateRow: Sendable { var id: Int64; var username: String; var displayName: String; var ready: Bool; var fingerprint: String }

@@ -8,6 +8,8 @@ struct RequestsController {
     let decryption: DecryptionService
     let search: SearchService
     let renderer: Renderer
+    /// Served over HTTPS: commands shown to copy name an https:// server.
+    let tls: Bool
     static let viewers: Access = .roles([.auditor, .custodian, .security])
 
     func addRoutes(to routes: SecureRouter) {
@@ -129,14 +131,6 @@ struct RequestsController {
             hasMessages: !ids.isEmpty, action: Paths.requests), status: status)
     }
 
-    /// This server's address as the browser reached it, for commands shown to copy (the Host header, which
-    /// only names where the page came from; nothing is fetched from it).
-    static func serverURL(_ request: Request) -> String {
-        let host = request.head.authority ?? request.headers[.host] ?? "127.0.0.1:8080"
-        let safe = host.allSatisfy { $0.isLetter || $0.isNumber || ".:-[]".contains($0) } ? host : "127.0.0.1:8080"
-        return (request.uri.scheme == "https" ? "https://" : "http://") + safe
-    }
-
     private func detailPage(_ request: Request, _ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         guard let auth = context.auth else { throw Redirect(Paths.login) }
         let role = auth.session.activeRole
@@ -158,7 +152,7 @@ struct RequestsController {
             expiresAt: r.expiresAt.map(TimeFormat.utc), live: d.live,
             closedBy: r.closedBy, closedAt: r.closedAt.map(TimeFormat.utc), closeReason: d.closeReason,
             canDecide: d.approvalBlocker == nil, blocker: role == .custodian ? d.approvalBlocker : nil,
-            approveCommand: "custos custodian approve --server \(Self.serverURL(request)) --key custodian.key \(id)",
+            approveCommand: "custos custodian approve --server \(CustodianDeviceController.baseURL(request, tls: tls)) --key custodian.key \(id)",
             rejectAction: Paths.with(Paths.requestReject, id: id),
             canRevoke: d.live && (role == .custodian || role == .security), revokeAction: Paths.with(Paths.requestRevoke, id: id),
             isRequester: isRequester,

@@ -15,6 +15,8 @@ public struct AppContext: RequestContext {
     public var csrfToken: String = ""
     /// The capture token presented to the ingest API, set by `CaptureTokenMiddleware`.
     public var captureToken: CaptureTokenRecord?
+    /// The custodian device that signed this API request, set by `DeviceSignatureMiddleware`.
+    public var device: AuthenticatedDevice?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -35,6 +37,17 @@ public struct Authenticated: Sendable {
     /// The acting identity for audit entries.
     public func actor(client: String) -> Actor {
         Actor(userID: user.id, username: user.username, role: session.activeRole, client: client)
+    }
+}
+
+/// A custodian device whose signature on this request verified, and the person it belongs to.
+public struct AuthenticatedDevice: Sendable {
+    public var user: User
+    public var device: DeviceRecord
+
+    /// The acting identity for audit entries: the custodian, acting as custodian.
+    public func actor(client: String) -> Actor {
+        Actor(userID: user.id, username: user.username, role: .custodian, client: client)
     }
 }
 

@@ -4,7 +4,8 @@ import NIOCore
 
 /// Refuses state-changing requests that did not come from a Custos form: the Origin (when the
 /// browser sends one) must be this site, and the `csrf` field must match the session's token.
-/// The ingest API under /api/ uses bearer tokens instead and is exempt.
+/// The APIs under /api/ are exempt: capture clients present bearer tokens and custodian devices sign
+/// each request; neither is authenticated by a cookie, so a forged cross-site request carries nothing.
 struct CSRFMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         guard request.method != .get, request.method != .head, !request.uri.path.hasPrefix("/api/") else {

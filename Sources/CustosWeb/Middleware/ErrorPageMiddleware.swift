@@ -57,6 +57,7 @@ struct ErrorPageMiddleware: RouterMiddleware {
             case .conflict, .roleConflict: .conflict
             case .throttled: .tooManyRequests
             case .authenticationFailed: .unauthorized
+            case .gone: .gone
             case .auditUnavailable: .serviceUnavailable
             }
             return (status, e.message)

@@ -16,6 +16,8 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
     case roles(Set<Role>)
     /// A capture client presenting a live capture token as `Authorization: Bearer`.
     case captureToken
+    /// A custodian device whose signature over this very request verified (`DeviceSignatureMiddleware`).
+    case custodianDevice
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum Access: Sendable, Equatable, CustomStringConvertible {
         case .signedIn: "signed-in"
         case .roles(let r): r.sorted().map(\.rawValue).joined(separator: "+")
         case .captureToken: "capture-token"
+        case .custodianDevice: "custodian-device"
         }
     }
 }
@@ -46,9 +49,16 @@ enum AccessCheck {
             }
             return
         }
+        if case .custodianDevice = access {
+            guard context.device != nil else {
+                throw HTTPError(.unauthorized, message: "A request signed by an enrolled custodian device is required "
+                                + "(Custos-Device, Custos-Time, Custos-Nonce and Custos-Signature headers).")
+            }
+            return
+        }
         guard let auth = context.auth else { throw Redirect(Paths.login) }
         switch access {
-        case .anyone, .captureToken:
+        case .anyone, .captureToken, .custodianDevice:
             return
         case .pendingTOTP:
             guard auth.session.stage == .totp else { throw Redirect(Paths.home) }

@@ -29,6 +29,7 @@ enum ChromeBuilder {
             nav.append(.init(href: Paths.reportAccess, label: "Access report", current: current == Paths.reportAccess))
         }
         if role == .custodian {
+            nav.append(.init(href: Paths.custodianDevice, label: "Custodian device", current: current == Paths.custodianDevice))
         }
         nav.append(.init(href: Paths.accountPassword, label: "Account", current: current == Paths.accountPassword))
         let others = auth.user.sortedRoles.filter { $0 != role }.map { Chrome.RoleOption(value: $0.rawValue, title: $0.title) }

@@ -7,7 +7,7 @@ public struct Renderer: Sendable {
     /// Every template the application renders; start-up fails if one is missing.
     static let required = [
         "layout", "error", "login", "login-totp", "home", "account/password", "account/totp",
-        "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "search/search", "search/message", "search/conversation",
+        "admin/users", "admin/user-new", "admin/user-created", "admin/user", "admin/keys", "admin/tokens", "custodian/device", "search/search", "search/message", "search/conversation",
         "requests/list", "requests/new", "requests/request", "content/message",
         "matters/list", "matters/matter", "matters/hold-new", "matters/hold", "admin/retention", "audit/list", "audit/entry", "reports/access",
     ]
