@@ -93,7 +93,9 @@ let package = Package(
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosCaptureClientTests",
-            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport"],
+            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CustosCoreTests", dependencies: ["CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),

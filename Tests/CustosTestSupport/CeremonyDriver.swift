@@ -40,6 +40,11 @@ public enum CeremonyDriver {
         CustodianDevice(secret: .random(), seed: Sodium.randomBytes(32), shares: [:])
     }
 
+    /// A new device for `user`, not enrolled yet (a test enrols it over HTTP, as the CLI does).
+    public static func unenrolled(_ user: User) throws -> TestCustodian {
+        try TestCustodian(user: user, device: device())
+    }
+
     /// Enrols a new device for `user` with a one-time code, as `custos custodian enrol` does.
     public static func enrol(_ user: User, system: CustosSystem) throws -> TestCustodian {
         let device = device()
@@ -76,9 +81,9 @@ public enum CeremonyDriver {
         var signers = participants
         for e in endorsers + dealers where !signers.contains(where: { $0.user.id == e.user.id }) { signers.append(e) }
         var epoch: VerifiedEpoch?
-        for p in signers {
+        for p in signers where epoch == nil {
             let signature = try p.withDevice { try $0.endorse(transcript).signature }
-            epoch = try system.ceremonies.sign(id: c.id, signature: signature, user: p.user, device: p.identity, actor: p.actor) ?? epoch
+            epoch = try system.ceremonies.sign(id: c.id, signature: signature, user: p.user, device: p.identity, actor: p.actor)
         }
         guard let epoch else { throw CryptoError.invalidInput("the epoch did not come into force") }
         if kind == .redistribution, let old = c.previousEpoch { for d in dealers { try d.withDevice { $0.forgetShare(epoch: old) } } }

@@ -70,6 +70,15 @@ def run_custos(custos_bin: Path, *args: str, timeout: float = CLI_TIMEOUT) -> su
                           text=True, timeout=timeout)
 
 
+def custodian_cli(custos_bin: Path, custodian: dict, *args: str, timeout: float = CLI_TIMEOUT) -> subprocess.CompletedProcess:
+    """Runs `custos custodian ARGS… --key KEYFILE` as the custodian does on its own device: the key file's
+    passphrase from CUSTOS_KEY_PASSPHRASE, no terminal, nothing on standard input."""
+    env = custos_env()
+    env["CUSTOS_KEY_PASSPHRASE"] = custodian["passphrase"]
+    return subprocess.run([str(custos_bin), "custodian", *args, "--key", custodian["key_file"]], cwd=REPO, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+
+
 def init_data_dir(custos_bin: Path, data: Path) -> dict:
     """`custos init --data DATA --json`; returns {"username", "password"}."""
     r = run_custos(custos_bin, "init", "--data", str(data), "--json")

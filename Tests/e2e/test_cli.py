@@ -338,16 +338,27 @@ def test_demo_users_are_ready_and_random(custos_bin, tmp_path):
     server = Server(custos_bin, tmp_path / "demo-data", tmp_path, command="demo",
                     extra_args=("--credentials", str(creds_file)))
     try:
-        assert creds_file.is_file(), "demo did not write the credentials file"
+        # The credentials are written once the custodians' devices have made the key (a second or two after start-up).
+        deadline = time.monotonic() + 60
+        while not creds_file.is_file() and time.monotonic() < deadline and server.alive():
+            time.sleep(0.2)
+        assert creds_file.is_file(), "demo did not write the credentials file:\n" + server.log()
         assert stat.S_IMODE(creds_file.stat().st_mode) & 0o077 == 0, "credentials file readable by others"
         demo = json.loads(creds_file.read_text())
         assert demo["url"] == server.base, demo["url"]
         users = {u["username"]: u for u in demo["users"]}
         roles = sorted(set(r for u in demo["users"] for r in u["roles"]))
         assert roles == ["admin", "auditor", "custodian", "legal", "security"], roles
-        # Three key custodians with passphrases (2-of-3 key) and a capture token for scripts.
+        # Three key custodians, each with its key file (mode 0600) and that file's passphrase; a 2-of-3 key made
+        # by their devices; the trust root capture clients pin; and a capture token for scripts.
         custodians = demo["custodians"]
         assert len(custodians) == 3 and all(len(c["passphrase"]) >= 16 and c["totp_secret"] for c in custodians), custodians
+        for c in custodians:
+            key = Path(c["key_file"])
+            assert key.is_file() and stat.S_IMODE(key.stat().st_mode) == 0o600, key
+            assert json.loads(key.read_text())["format"] == "custos-custodian-key/1"
+            assert c["passphrase"] not in key.read_text()
+        assert re.fullmatch(r"[0-9a-f]{64}", demo["archive_trust"]), demo["archive_trust"]
         assert {c["username"] for c in custodians} <= set(users)
         assert demo["capture_token"].startswith("cst_")
         passwords = [u["password"] for u in demo["users"]]
@@ -473,7 +484,7 @@ def test_capture_to_a_closed_port_gives_up_after_its_retries(custos_bin, tmp_pat
         assert s.connect_ex(("127.0.0.1", port)) != 0
     started = time.monotonic()
     r = subprocess.run([str(custos_bin), "capture", "--server", f"http://127.0.0.1:{port}", "--token", "cst_x",
-                        "--format", "eml", str(mail)], cwd=REPO, env=custos_env(), capture_output=True, text=True, timeout=120)
+                        "--trust", "0" * 64, "--trust-state", str(tmp_path / "trust.json"), "--format", "eml", str(mail)], cwd=REPO, env=custos_env(), capture_output=True, text=True, timeout=120)
     elapsed = time.monotonic() - started
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "after 6 attempts" in r.stderr + r.stdout, r.stderr

@@ -13,7 +13,7 @@ from conftest import REPO, custos_env
 
 
 def record_batches(custos_bin: Path, server_port: int, token: str, tmp: Path, messages: int, batch_size: int,
-                   platform: str = "teams") -> list[bytes]:
+                   platform: str = "teams", trust: str = "") -> list[bytes]:
     """Sealed ingest batches made by `custos capture`, kept (not stored) by a recorder."""
     batches: list[bytes] = []
 
@@ -54,7 +54,8 @@ def record_batches(custos_bin: Path, server_port: int, token: str, tmp: Path, me
                                 "to": [{"address": f"peer{i % 17}@load.example"}], "text": f"load {i}"}) + "\n")
     try:
         r = subprocess.run([str(custos_bin), "capture", "--server", f"http://127.0.0.1:{httpd.server_address[1]}",
-                            "--token", token, "--format", "jsonl", "--batch-size", str(batch_size), str(corpus)],
+                            "--token", token, "--trust", trust, "--trust-state", str(tmp / f"trust-{platform}.json"),
+                            "--format", "jsonl", "--batch-size", str(batch_size), str(corpus)],
                            cwd=REPO, env=custos_env(), capture_output=True, text=True, timeout=120)
     finally:
         httpd.shutdown()

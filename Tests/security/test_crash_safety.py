@@ -188,7 +188,8 @@ def kill9(server: Server) -> None:
 
 def start_capture(custos_bin: Path, proxy_port: int, token: str, corpus: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(custos_bin), "capture", "--server", f"http://127.0.0.1:{proxy_port}", "--format", "jsonl", str(corpus)],
+        [str(custos_bin), "capture", "--server", f"http://127.0.0.1:{proxy_port}", "--trust-state", str(log.parent / "trust.json"),
+         "--format", "jsonl", str(corpus)],
         cwd=REPO, env={**custos_env(), "CUSTOS_CAPTURE_TOKEN": token},
         stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -198,7 +199,7 @@ def last_line(log: Path) -> str:
     return lines[-1] if lines else ""
 
 
-def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
+def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path, monkeypatch):
     started = time.monotonic()
     seed = int(os.environ.get("CRASH_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
@@ -207,8 +208,13 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
     # An archive ready to capture into, set up from the command line, then stopped.
     data, creds_file = tmp_path / "data", tmp_path / "demo.json"
     demo = Server(custos_bin, data, tmp_path, command="demo", extra_args=("--no-sample", "--credentials", str(creds_file)))
+    deadline = time.monotonic() + 60  # the credentials follow the custodians' key ceremony
+    while not creds_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
     demo.stop()
-    token = json.loads(creds_file.read_text())["capture_token"]
+    creds = json.loads(creds_file.read_text())
+    token = creds["capture_token"]
+    monkeypatch.setenv("CUSTOS_ARCHIVE_TRUST", creds["archive_trust"])
     corpus = tmp_path / "big.jsonl"
     total_lines = write_corpus(corpus)
 
@@ -284,8 +290,8 @@ def test_kill_9_during_capture_loses_nothing_acknowledged(custos_bin, tmp_path):
         assert len(acked) <= DISTINCT
 
         # A re-run against the server itself stores nothing new.
-        rerun = run_custos(custos_bin, "capture", "--server", server.base, "--token", token, "--format", "jsonl",
-                           str(corpus), timeout=CAPTURE_RUN_TIMEOUT)
+        rerun = run_custos(custos_bin, "capture", "--server", server.base, "--token", token, "--trust-state",
+                           str(tmp_path / "trust.json"), "--format", "jsonl", str(corpus), timeout=CAPTURE_RUN_TIMEOUT)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         summary = [ln for ln in rerun.stdout.splitlines() if ln.strip()][-1]
         assert summary == f"captured 0, duplicates {total_lines}, rejected 0", summary

@@ -195,14 +195,11 @@ def form_targets(ids: dict) -> list[dict]:
         dict(name="user create", s="admin", method="POST", path="/admin/users", fields=["username", "display_name", "role"]),
         dict(name="user roles", s="admin", method="POST", path=f"/admin/users/{ids['user']}/roles", fields=["role"]),
         dict(name="capture token", s="admin", method="POST", path="/admin/capture-tokens", fields=["name"]),
-        dict(name="key ceremony", s="admin", method="POST", path="/admin/keys", fields=["custodian", "threshold"]),
+        dict(name="key ceremony", s="admin", method="POST", path="/admin/keys", fields=["kind", "custodian", "threshold"]),
         dict(name="account password", s="account", method="POST", path="/account/password",
              fields=["current_password", "new_password", "confirm_password"]),
         dict(name="account TOTP", s="account", method="POST", path="/account/totp", fields=["enrolment", "code"]),
         dict(name="account role", s="account", method="POST", path="/account/role", fields=["role"]),
-        dict(name="custodian passphrase", s="custodian", method="POST", path="/custodian/key",
-             fields=["current", "passphrase", "confirm"]),
-        dict(name="request approve", s="custodian", method="POST", path=f"/requests/{rq}/approve", fields=["passphrase", "totp"]),
         dict(name="request reject", s="custodian", method="POST", path=f"/requests/{rq}/reject", fields=["reason"]),
         dict(name="message page id", s="auditor", method="PATH", path="/messages/", fields=["id"]),
         dict(name="conversation page id", s="auditor", method="PATH", path="/conversations/", fields=["id"]),
@@ -344,7 +341,7 @@ def test_fuzz_every_form_and_the_ingest_api(custos_bin, tmp_path):
             list(pool.map(radamsa_send, mutations))
 
         # 4. The ingest API: hostile metadata on real sealed items, hypothesis items, radamsa batches.
-        real = [json.loads(b)["messages"] for b in record_batches(custos_bin, server.port, token, tmp_path, 60, 20, "sms")]
+        real = [json.loads(b)["messages"] for b in record_batches(custos_bin, server.port, token, tmp_path, 60, 20, "sms", trust=creds["archive_trust"])]
         items = [it for batch in real for it in batch]
         api = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
         stored_ids: list[int] = []

@@ -12,10 +12,11 @@ through every page that role can use, doing the real work on the way:
 - auditor: overview, account pages, search (empty, with results, narrowed and saved), a mail and a
   Slack message with their conversations, a decryption request for both filed, the request list,
   a 403, a 404 and content without a grant; once two custodians, each in a browser of their own,
-  have approved with passphrase and a fresh TOTP code, the granted request and both content pages
+  have approved (`custos custodian approve` on their own devices), the granted request and both content pages
   (mail, Slack transcript);
-- custodian: the TOTP step, overview, requests, a request to decide, the approval, the custodian
-  passphrase page, the account pages, sign-out; custodian2 the second approval;
+- custodian: the TOTP step, overview, requests, a request to decide (with the command to approve on
+  the device), the approval, the custodian device page, the account pages, sign-out; custodian2 the
+  second approval;
 - security: overview, all requests, the granted request (revocable), the audit log filtered and
   verified, one entry, the access report;
 - legal: matters (none, then one opened), a hold previewed, placed and given a notice; then, the
@@ -51,7 +52,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OUTPUT, REPO, current_counter, start_demo, totp
+from conftest import OUTPUT, REPO, current_counter, custodian_cli, start_demo, totp
 from test_browser import CHROMEDRIVER, CHROMIUM, WAIT
 from test_search_browser import SearchFlow
 
@@ -517,7 +518,7 @@ def test_admin_journey(demo, people, shared):
     p.check("search refused", status=403)
 
 
-def test_auditor_and_custodians_journey(demo, people, shared):
+def test_auditor_and_custodians_journey(demo, people, shared, custos_bin):
     _, creds = demo
     auditor = user(creds, "auditor")
     a = people("auditor")
@@ -577,26 +578,27 @@ def test_auditor_and_custodians_journey(demo, people, shared):
     a.go(f"/messages/{mail_id}/content")
     a.check("content without a grant", status=403)
 
-    # Two custodians approve, each in a browser of their own.
+    # Two custodians look at the request in a browser of their own and approve it on their own device.
+    server, _ = demo
     for i, name in enumerate(("custodian", "custodian2")):
         keeper = custodian(creds, name)
         c = people(name)
-        step = c.sign_in_checked(name, keeper["password"], keeper["totp_secret"])
+        c.sign_in_checked(name, keeper["password"], keeper["totp_secret"])
         if i == 0:
             c.check("overview")
             c.nav("/requests")
             c.check("requests")
         c.go(request_path)
         if i == 0:
-            c.check("request to decide")
-        c.fill("#passphrase", keeper["passphrase"])
-        c.fill("#totp", totp(keeper["totp_secret"], counter=max(step + 1, current_counter())))
-        c.click("#approve")
-        assert c.query().get("done") == ["approved" if i == 0 else "granted"], c.d.current_url
+            c.check("request to decide (the command to approve on the device)")
+        request_id = request_path.rsplit("/", 1)[1]
+        approved = custodian_cli(custos_bin, keeper, "approve", "--server", server.base, request_id)
+        assert approved.returncode == 0, approved.stdout + approved.stderr
+        c.go(request_path)
         c.check("request approved" if i == 0 else "request granted")
         if i == 0:
-            c.nav("/custodian/key")
-            c.check("custodian passphrase")
+            c.nav("/custodian/device")
+            c.check("custodian device")
             c.nav("/account/password")
             c.check("account password")
             c.go("/account/totp")

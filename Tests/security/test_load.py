@@ -138,7 +138,8 @@ def test_fifty_users_for_sixty_seconds(custos_bin, tmp_path):
     server, data, creds = start_demo(custos_bin, tmp_path)
     try:
         token = creds["capture_token"]
-        batches = record_batches(custos_bin, server.port, token, tmp_path, CAPTURE_MESSAGES, CAPTURE_BATCH)
+        batches = record_batches(custos_bin, server.port, token, tmp_path, CAPTURE_MESSAGES, CAPTURE_BATCH,
+                                 trust=creds["archive_trust"])
         conn = open_db(data)
         try:
             message_ids = [r[0] for r in conn.execute("SELECT id FROM messages ORDER BY id")]

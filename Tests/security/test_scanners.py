@@ -31,7 +31,7 @@ What is bounded, and why (the module must finish in about five minutes on two sh
   the fixture under it: sign-in, sign-out, the account pages (role switch, password, TOTP), an
   administrator's role changes, disabling and enabling users, key ceremonies, capture-token
   revocation (Schemathesis uses the token), running disposition, and the one-shot decisions on a
-  request (approve — a wrong passphrase counts towards a lock-out — reject, revoke).
+  request (reject, revoke; approvals come signed from a custodian's device, not from the web).
 - wapiti: its default modules without ssl, ssrf and upload (see WAPITI_MODULES), crawling one step
   from the role's pages, each module time-boxed (WAPITI_ATTACK_TIME) and `--max-scan-time` as a
   cap; the export forms, whose filters it attacks on the list pages, are left to sqlmap.
@@ -78,7 +78,7 @@ PARALLEL = 4  # tools running at once (two cores; the tools mostly wait on the s
 EXCLUDED = (
     r"/login", r"/logout", r"/account/",
     r"/admin/users/\d+/(roles|disable|enable)", r"/admin/keys", r"/admin/capture-tokens/\d+/revoke",
-    r"/admin/retention/run", r"/requests/\d+/(approve|reject|revoke)",
+    r"/admin/retention/run", r"/requests/\d+/(reject|revoke)",
 )
 # wapiti's default modules less ssl (no TLS here: a proxy terminates it in production), ssrf (its
 # proof needs wapiti's internet endpoint, which this offline run points nowhere) and upload (Custos
@@ -91,7 +91,7 @@ WAPITI_EXCLUDED = ("/search/saved/*",  # the saved searches wapiti itself create
                    
     "/login*", "/logout", "/account/*", "/admin/users/*/roles", "/admin/users/*/disable",
     "/admin/users/*/enable", "/admin/keys", "/admin/capture-tokens/*/revoke", "/admin/retention/run",
-    "/requests/*/approve", "/requests/*/reject", "/requests/*/revoke",
+    "/requests/*/reject", "/requests/*/revoke",
 )
 HEADER_PARAMS = ("custos_session", "User-Agent", "Referer")
 # Left out of sqlmap's form runs only: the hold preview (a GET form the query run tests directly) and
@@ -214,9 +214,9 @@ def make_fixture_data(sessions: dict) -> None:
     admin.query_pages = [f"{user_page}?done=roles"]
     admin.pages = ["/", "/admin/users", "/admin/users/new", user_page, "/admin/keys", "/admin/capture-tokens", "/admin/retention"]
     admin.form_pages = ["/admin/users/new", "/admin/capture-tokens", "/admin/retention"]
-    custodian.query_pages = [f"{request_path}?done=approved"]
-    custodian.pages = ["/", "/requests", request_path, "/custodian/key"]
-    custodian.form_pages = ["/custodian/key"]
+    custodian.query_pages = [f"{request_path}?done=rejected"]
+    custodian.pages = ["/", "/requests", request_path, "/custodian/device"]
+    custodian.form_pages = ["/custodian/device"]
 
 
 def start_env(custos_bin, base: Path, out: Path) -> ScanEnv:
