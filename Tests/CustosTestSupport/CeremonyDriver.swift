@@ -28,6 +28,21 @@ public final class TestCustodian: Sendable {
         }
     }
 
+    /// Every secret the device holds, as bytes: its encryption secret y, its signing seed and each share
+    /// (for tests that look for them where they must not be).
+    public func secrets() throws -> [[UInt8]] {
+        try withDevice { device in
+            var r = try ThresholdWire.Reader(try device.plaintext(), version: 1, what: "custodian key")
+            var out = [try r.fixed(32), try r.fixed(32)]
+            for _ in 0..<(try r.u32()) {
+                _ = try r.i64()
+                _ = try r.u32()
+                out.append(try r.fixed(32))
+            }
+            return out
+        }
+    }
+
     /// The actor its device requests act as.
     public var actor: Actor { Actor(userID: user.id, username: user.username, role: .custodian, client: "test-device") }
 }
