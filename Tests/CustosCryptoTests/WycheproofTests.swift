@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// Project Wycheproof vectors for the two primitives the envelope and share sealing rest on.
+/// Project Wycheproof vectors for XChaCha20-Poly1305 (envelopes, share boxes) and raw X25519.
 @Suite(.enabled(if: Corpus.isAvailable, Corpus.absentMessage))
 struct WycheproofTests {
     private static let directory = "vectors/wycheproof/testvectors_v1/"

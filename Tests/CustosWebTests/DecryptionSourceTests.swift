@@ -75,4 +75,19 @@ import Testing
         #expect(approval.contains("Envelope.messageKey(header:"))
         #expect(!approval.contains("Scalar"))
     }
+
+    /// No page of the web application takes a custodian passphrase: approvals come from the custodian's device.
+    @Test func noTemplateHasAPassphraseField() throws {
+        let templates = Harness.repoRoot.appendingPathComponent("Templates")
+        var seen = 0
+        for case let path as String in FileManager.default.enumerator(atPath: templates.path) ?? FileManager.DirectoryEnumerator()
+        where path.hasSuffix(".mustache") {
+            let text = try String(contentsOf: templates.appendingPathComponent(path), encoding: .utf8)
+            seen += 1
+            #expect(!text.contains("name=\"passphrase\""), "\(path) has a passphrase field")
+            #expect(!text.lowercased().contains("custodian passphrase"), "\(path) asks for a custodian passphrase")
+        }
+        #expect(seen > 25)
+    }
 }
+
