@@ -37,8 +37,12 @@ public final class CeremonyParticipant {
         let deadline = ContinuousClock.now + timeout
         while true {
             let state: CeremonyStateWire = try await client.get("/api/v1/custodian/ceremony")
-            if let outcome = try await step(state) {
-                return outcome
+            do {
+                if let outcome = try await step(state) { return outcome }
+            } catch CustodianClientError.refused(let status, let message) where status == 409 {
+                // The ceremony moved on between looking and acting (another holder took the last dealer's place,
+                // say); look again.
+                say("the ceremony moved on: \(message)")
             }
             guard ContinuousClock.now < deadline else {
                 throw CustodianClientError.ceremony("gave up waiting after \(timeout); still waiting for: \(state.waitingFor.joined(separator: ", "))")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_data, db_path, init_data_dir, open_db, run_custos
+from conftest import copy_data, custodian_cli, db_path, init_data_dir, open_db, run_custos, totp
 
 
 # --------------------------------------------------------------------------------------------
@@ -489,3 +489,152 @@ def test_capture_to_a_closed_port_gives_up_after_its_retries(custos_bin, tmp_pat
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "after 6 attempts" in r.stderr + r.stdout, r.stderr
     assert 14 <= elapsed < 60, f"gave up after {elapsed:.1f} s"
+
+
+# --------------------------------------------------------------------------------------------
+# The administrator alone, on the command line (issue 17): puppet custodians never make a key
+# --------------------------------------------------------------------------------------------
+
+def admin_session(server, creds) -> "WebClient":
+    """The demo administrator signed in (password, then TOTP)."""
+    from conftest import WebClient
+    admin_creds = next(u for u in creds["users"] if u["username"] == "admin")
+    admin = WebClient(server.port)
+    r = admin.sign_in("admin", admin_creds["password"])
+    assert r.location_path == "/login/totp", r.status
+    r = admin.submit("/login/totp", "/login/totp", {"code": totp(admin_creds["totp_secret"])})
+    assert r.status == 303 and r.location_path == "/", r.status
+    return admin
+
+
+def new_custodian_with_device(custos_bin, server, admin, name: str, tmp_path) -> dict:
+    """The administrator creates custodian `name`; the account is taken over at its first sign-in (new password,
+    TOTP), makes an enrolment code on its Custodian device page, and its device is made and enrolled with
+    `custos custodian init` and `custos custodian enrol`. Returns {"passphrase", "key_file"}."""
+    import subprocess
+    from conftest import REPO, WebClient, custos_env
+    made = admin.submit("/admin/users/new", "/admin/users", {"username": name, "display_name": name, "role": "custodian"})
+    assert made.status == 201, made.status
+    otp = made.element_text("one-time-password")
+    p = WebClient(server.port)
+    assert p.sign_in(name, otp).location_path == "/account/password"
+    new = f"custodian password {name} 0123456789"
+    r = p.submit("/account/password", "/account/password", {"current_password": otp, "new_password": new, "confirm_password": new})
+    assert r.location_path == "/account/totp", r.status
+    page = p.get("/account/totp")
+    secret = page.element_text("totp-secret")
+    enrolment = re.search(r'name="enrolment" value="([0-9a-f]+)"', page.body).group(1)
+    assert p.post_form("/account/totp", {"csrf": page.csrf(), "enrolment": enrolment, "code": totp(secret)}).status == 303
+    code = p.submit("/custodian/device", "/custodian/device/code", {}).element_text("code")
+    assert code and code.startswith("enr_"), code
+    key = tmp_path / f"{name}.key"
+    device = {"passphrase": f"the device passphrase of {name}", "key_file": str(key)}
+    env = {**custos_env(), "CUSTOS_KEY_PASSPHRASE": device["passphrase"]}
+    made_key = subprocess.run([str(custos_bin), "custodian", "init", "--key", str(key)], cwd=REPO, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert made_key.returncode == 0, made_key.stderr
+    enrolled = custodian_cli(custos_bin, device, "enrol", "--server", server.base, "--code", code)
+    assert enrolled.returncode == 0 and "Enrolled for " + name in enrolled.stdout, enrolled.stdout + enrolled.stderr
+    fingerprint = custodian_cli(custos_bin, device, "fingerprint").stdout.strip()
+    assert fingerprint and fingerprint in p.get("/custodian/device").body, "the page shows the enrolled fingerprint"
+    return device
+
+
+def ceremony_runs(custos_bin, server, devices: list[dict], timeout: int) -> list[tuple[int, str]]:
+    """`custos custodian ceremony --yes` for each device at once; (exit status, output) of each."""
+    import subprocess
+    from conftest import REPO, custos_env
+    runs = []
+    for device in devices:
+        env = {**custos_env(), "CUSTOS_KEY_PASSPHRASE": device["passphrase"]}
+        runs.append(subprocess.Popen([str(custos_bin), "custodian", "ceremony", "--server", server.base, "--key", device["key_file"],
+                                      "--yes", "--timeout", str(timeout), "--poll-ms", "200"], cwd=REPO, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return [(r.wait(timeout=timeout + 60), r.stdout.read()) for r in runs]
+
+
+def test_puppet_custodians_of_an_administrator_never_make_a_key(custos_bin, tmp_path):
+    """The administrator creates two custodian accounts on the web, takes them over (it saw their one-time
+    passwords), makes their devices with `custos custodian init`, enrols them, proposes a new key over them with
+    `custos keys propose`, and runs `custos custodian ceremony` as both. The ceremony waits for two of the demo's
+    genuine custodians to endorse it, and never comes into force; capture pinned to the demo's trust root keeps
+    sealing to epoch 1."""
+    from conftest import start_demo
+
+    server, data, creds = start_demo(custos_bin, tmp_path)
+    try:
+        admin = admin_session(server, creds)
+        keys = [new_custodian_with_device(custos_bin, server, admin, name, tmp_path) for name in ("puppet1", "puppet2")]
+
+        proposed = run_custos(custos_bin, "keys", "propose", "--data", str(data), "--custodians", "puppet1,puppet2")
+        assert proposed.returncode == 0, proposed.stderr
+        for status, out in ceremony_runs(custos_bin, server, keys, timeout=12):
+            assert status != 0, out
+            assert "signed the transcript" in out, out
+            assert "gave up waiting" in out and "custodians still to endorse" in out, out
+
+        listed = run_custos(custos_bin, "keys", "list", "--data", str(data))
+        epochs = [line for line in listed.stdout.splitlines() if line.startswith("epoch ")]
+        assert epochs == [f"epoch 1: new_key, 2 of 3, transcript {creds['archive_trust']}"], listed.stdout
+        assert "ceremony 2 in progress for epoch 2" in listed.stdout, listed.stdout
+        mail = tmp_path / "after.eml"
+        mail.write_bytes(b"From: a@example.com\r\nTo: b@example.com\r\nSubject: after the puppets\r\n"
+                         b"Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n\r\nstill sealed to epoch 1\r\n")
+        captured = run_custos(custos_bin, "capture", "--server", server.base, "--token", creds["capture_token"],
+                              "--trust", creds["archive_trust"], "--trust-state", str(tmp_path / "trust.json"), "--format", "eml", str(mail))
+        assert captured.returncode == 0 and captured.stdout.strip().endswith("captured 1, duplicates 0, rejected 0"), captured.stdout + captured.stderr
+        with open_db(data) as db:
+            assert db.execute("SELECT DISTINCT epoch FROM messages").fetchall() == [(1,)]
+        assert run_custos(custos_bin, "verify", "--data", str(data)).returncode == 0
+    finally:
+        server.stop()
+
+
+def test_custodian_turnover_by_redistribution_on_the_command_line(custos_bin, tmp_path):
+    """Custodian turnover (issue 17, point 5): the demo's key, held 2-of-3 by custodian, custodian2 and
+    custodian3, is handed to {custodian2, custodian3, newkeeper} with `custos keys redistribute`; the old holders
+    and the newcomer each run `custos custodian ceremony`. The archive key is unchanged, so the trust root still
+    verifies and mail captured before opens with newkeeper's approval; custodian's share stops counting."""
+    from conftest import start_demo
+
+    server, data, creds = start_demo(custos_bin, tmp_path)
+    try:
+        admin = admin_session(server, creds)
+        newcomer = new_custodian_with_device(custos_bin, server, admin, "newkeeper", tmp_path)
+        old = {c["username"]: c for c in creds["custodians"]}
+        before = run_custos(custos_bin, "keys", "list", "--data", str(data)).stdout
+        proposed = run_custos(custos_bin, "keys", "redistribute", "--data", str(data), "--custodians",
+                              "custodian2,custodian3,newkeeper")
+        assert proposed.returncode == 0, proposed.stderr
+        results = ceremony_runs(custos_bin, server, [old["custodian"], old["custodian2"], old["custodian3"], newcomer], timeout=120)
+        for status, out in results:
+            assert status == 0 and "Epoch 2 is in force" in out, out
+        assert "forgot this device's share of epoch 1" in results[0][1], results[0][1]
+        listed = run_custos(custos_bin, "keys", "list", "--data", str(data)).stdout
+        assert "epoch 2: redistribution, 2 of 3" in listed and creds["archive_trust"] in listed, listed
+        assert before.splitlines()[0] in listed, "the trust root is unchanged"
+
+        # An auditor files a request for two messages captured before the turnover.
+        auditor_creds = next(u for u in creds["users"] if "auditor" in u["roles"])
+        from conftest import WebClient
+        a = WebClient(server.port)
+        assert a.sign_in(auditor_creds["username"], auditor_creds["password"]).location_path == "/"
+        with open_db(data) as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM messages WHERE epoch = 1 ORDER BY id LIMIT 2")]
+        form = a.get(f"/requests/new?message_id={ids[0]}&message_id={ids[1]}")
+        filed = a.post_form("/requests", [("csrf", form.csrf()), ("message_id", str(ids[0])), ("message_id", str(ids[1])),
+                                          ("justification", "Reading mail from before the custodian turnover."),
+                                          ("reference", "TURNOVER-1"), ("hours", "1")])
+        assert filed.status == 303, filed.status
+        request_id = filed.location_path.rsplit("/", 1)[1]
+        retired = custodian_cli(custos_bin, old["custodian"], "approve", "--server", server.base, request_id)
+        assert retired.returncode != 0 and "no share of key epoch 2" in retired.stdout + retired.stderr, retired.stdout + retired.stderr
+        first = custodian_cli(custos_bin, old["custodian3"], "approve", "--server", server.base, request_id)
+        assert first.returncode == 0 and "Approved (1 of 2)" in first.stdout, first.stdout + first.stderr
+        second = custodian_cli(custos_bin, newcomer, "approve", "--server", server.base, request_id)
+        assert second.returncode == 0 and "Your approval completed the request" in second.stdout, second.stdout + second.stderr
+        page = a.get(f"/messages/{ids[0]}/content")
+        assert page.status == 200 and "Viewed by" in page.body, page.status
+        assert run_custos(custos_bin, "verify", "--data", str(data)).returncode == 0
+    finally:
+        server.stop()

@@ -116,8 +116,9 @@ public struct CeremonySnapshot: Sendable {
             if let previous {
                 let endorsed = predecessors.filter { has($0.userID, .signature) }.count
                 if endorsed < previous.transcript.setup.threshold {
-                    names += predecessors.filter { !has($0.userID, .signature) && member($0.userID) == nil }
-                        .map { "\($0.username) (\(previous.transcript.setup.threshold - endorsed) of the epoch \(previous.epoch) custodians still to endorse)" }
+                    let candidates = predecessors.filter { !has($0.userID, .signature) }.map(\.username)
+                    names.append("\(previous.transcript.setup.threshold - endorsed) of the epoch \(previous.epoch) custodians still to endorse "
+                                 + "(\(candidates.joined(separator: ", ")))")
                 }
             }
             return names
