@@ -51,6 +51,12 @@ struct BenchCustodians {
                                            device: m.device.identity, actor: m.actor)
         }
         guard try system.ceremonies.chain().count == 1 else { throw BenchError("the benchmark ceremony left no epoch") }
-        return BenchCustodians(members: members)
+        // Each device saves its new share to its key file, as `custos custodian ceremony` does.
+        let saved = try members.map { m in
+            var m = m
+            m.file = try m.device.sealed(passphrase: m.passphrase)
+            return m
+        }
+        return BenchCustodians(members: saved)
     }
 }
