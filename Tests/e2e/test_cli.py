@@ -636,5 +636,16 @@ def test_custodian_turnover_by_redistribution_on_the_command_line(custos_bin, tm
         page = a.get(f"/messages/{ids[0]}/content")
         assert page.status == 200 and "Viewed by" in page.body, page.status
         assert run_custos(custos_bin, "verify", "--data", str(data)).returncode == 0
+        # After two ceremonies, captures and approvals, no key file passphrase is anywhere the server writes
+        # (DIR/custodians stands in for the custodians' own machines and is left out).
+        passphrases = [c["passphrase"].encode() for c in creds["custodians"]] + [newcomer["passphrase"].encode()]
+        scanned = 0
+        for path in data.rglob("*"):
+            if path.is_file() and "custodians" not in path.relative_to(data).parts:
+                blob = path.read_bytes()
+                scanned += 1
+                for secret in passphrases:
+                    assert secret not in blob, f"a custodian passphrase is in {path}"
+        assert scanned >= 5, scanned
     finally:
         server.stop()

@@ -31,7 +31,7 @@ extension CeremonyService {
         let dealing: Dealing
         do { dealing = try Dealing(serialized: bytes) } catch { throw DomainError.invalidInput("The dealing cannot be read: \(error)") }
         var failure: String?
-        try step(id, user: user, actor: actor, phase: .reveal, kind: .dealing) { s, tx in
+        try step(id, user: user, actor: actor, phase: .reveal, kind: .dealing) { s, _ in
             try Self.requireDevice(device, for: user.id, in: s)
             guard let commit = s.steps(.commit).first(where: { $0.userID == user.id }) else {
                 throw DomainError.forbidden("You did not commit to a dealing in this ceremony.")
@@ -42,8 +42,9 @@ extension CeremonyService {
             do {
                 try dealing.check(s.setup, previous: s.previous?.commitments)
             } catch {
-                failure = "\(s.name(user.id))'s dealing was refused: \(error)"
-                return .fail(failure ?? "")
+                let reason = "\(s.name(user.id))'s dealing was refused: \(error)"
+                failure = reason
+                return .fail(reason)
             }
             return .store(CeremonyStep(userID: user.id, kind: .dealing, dealer: dealing.dealer, body: bytes, at: archive.clock.now()))
         }
@@ -59,6 +60,7 @@ extension CeremonyService {
             try Self.requireDevice(device, for: user.id, in: s)
             guard !complaints.isEmpty else { return .store(CeremonyStep(userID: user.id, kind: .receipt, at: archive.clock.now())) }
             let dealings = try s.dealings()
+            var reasons: [String] = []
             for complaint in complaints {
                 guard complaint.recipient == me.participant, let dealing = dealings.first(where: { $0.dealer == complaint.dealer }),
                       complaint.isUpheld(setup: s.setup, dealing: dealing) else {
@@ -66,11 +68,11 @@ extension CeremonyService {
                     throw ComplaintRefused(dealer: complaint.dealer)
                 }
                 let dealerName = s.steps(.dealing).first { $0.dealer == complaint.dealer }.map { s.name($0.userID) } ?? "dealer \(complaint.dealer)"
-                let reason = "\(dealerName) dealt \(me.username) a share that its commitments do not vouch for (proven by \(me.username)'s complaint)"
-                outcome = .failed(reason)
-                return .fail(reason)
+                reasons.append("\(dealerName) dealt \(me.username) a share that its commitments do not vouch for (proven by \(me.username)'s complaint)")
             }
-            throw DomainError.invalidInput("A receipt with complaints must name at least one.")
+            let reason = reasons.joined(separator: "; ")
+            outcome = .failed(reason)
+            return .fail(reason)
         }
         return outcome
     }
