@@ -53,8 +53,8 @@ public struct UserAdministration: Sendable {
         try RolePolicy.validate(roles)
         try archive.transaction { tx in
             guard let user = try tx.uow.users.find(id: userID) else { throw DomainError.notFound("No such user.") }
-            if userID == actor.userID && !roles.contains(.admin) {
-                throw DomainError.forbidden("You cannot remove your own administrator role.")
+            if userID == actor.userID {
+                throw DomainError.forbidden("Nobody changes their own roles: another administrator must.")
             }
             try tx.uow.users.setRoles(userID: userID, roles: roles, grantedBy: actor.userID, at: archive.clock.now())
             try tx.uow.sessions.deleteAll(userID: userID, except: nil)

@@ -103,6 +103,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case searchDeleted = "search.deleted"
     case messageViewed = "message.metadata_viewed"
     case requestFiled = "request.filed"
+    case requestViewed = "request.viewed"
     case requestApproved = "request.approved"
     case requestApprovalFailed = "request.approval_failed"
     case requestRejected = "request.rejected"

@@ -97,13 +97,15 @@ public struct AuditExplorer: Sendable {
         return page
     }
 
-    /// One entry and the first signed checkpoint at or after it (nil while none seals it yet).
+    /// One entry and the first signed checkpoint at or after it (nil while none seals it yet). Looking is audited,
+    /// found or not, before anything is shown (an entry's details can name people).
     public func entry(seq: Int64, actor: Actor) throws -> (entry: AuditEntry, checkpoint: AuditCheckpoint?) {
         try Self.requireSecurity(actor)
         let found = try archive.read { uow -> (AuditEntry, AuditCheckpoint?)? in
             guard let e = try uow.audit.entry(seq: seq) else { return nil }
             return (e, try uow.audit.checkpoint(atOrAfter: seq))
         }
+        try archive.record(actor.draft(.auditViewed, target: "audit:\(seq)", details: ["found": found == nil ? "no" : "yes"]))
         guard let found else { throw DomainError.notFound("There is no audit entry number \(seq).") }
         return found
     }

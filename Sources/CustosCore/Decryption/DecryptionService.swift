@@ -125,7 +125,8 @@ public struct DecryptionService: Sendable {
                 last = max(last ?? m.sentAt, m.sentAt)
             }
             var messagesOf: [String: Set<Int64>] = [:]
-            for p in try uow.search.participants(of: ids) {
+            // Security works with message numbers only: it is never shown who took part.
+            for p in role == .security ? [] : try uow.search.participants(of: ids) {
                 messagesOf[(try? indexer.open(p.display, purpose: "participant")) ?? "(unreadable)", default: []].insert(p.messageID)
             }
             let people = messagesOf.mapValues(\.count)
@@ -146,6 +147,14 @@ public struct DecryptionService: Sendable {
         }
         guard let found else { throw DomainError.notFound("There is no request with that number.") }
         return found
+    }
+
+    /// A request's page as `actor` sees it, audited (for every role) before it is shown; security sees no participant.
+    public func view(id: Int64, user: User, actor: Actor) throws -> RequestDetail {
+        let d = try detail(id: id, user: user, role: actor.role)
+        try archive.record(actor.draft(.requestViewed, target: "request:\(id)",
+                                       details: ["messages": "\(d.messageIDs.count)", "participants_shown": "\(d.participants.count)"]))
+        return d
     }
 
     /// The requests a person works with: an auditor its own, custodians and security all of them.

@@ -23,8 +23,9 @@ public enum Role: String, CaseIterable, Sendable, Codable, Comparable {
 
 /// The separation-of-duties rules of DESIGN.md, checked whenever roles are assigned.
 public enum RolePolicy {
-    /// Pairs of roles one person may never hold together.
-    public static let conflicts: [(Role, Role)] = [(.admin, .custodian), (.admin, .auditor)]
+    /// Pairs of roles one person may never hold together: an administrator holds no other role, so the person
+    /// who manages accounts never also searches, scopes holds, decides on requests or reviews the log.
+    public static let conflicts: [(Role, Role)] = Role.allCases.filter { $0 != .admin }.map { (.admin, $0) }
 
     /// Throws `DomainError.roleConflict` when `roles` contains a forbidden pair.
     public static func validate(_ roles: Set<Role>) throws {

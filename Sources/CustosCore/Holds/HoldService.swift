@@ -104,7 +104,7 @@ public struct HoldService: Sendable {
             guard let m = try uow.holds.matter(id: id) else { throw DomainError.notFound("There is no matter with that number.") }
             let members = try uow.holds.members(matterID: id)
             let holds = try uow.holds.holds(matterID: id).map { h in
-                HoldSummary(record: h, scope: try describe(try uow.holds.terms(holdID: h.id), h),
+                HoldSummary(record: h, scope: describe(try uow.holds.terms(holdID: h.id), h),
                             covered: try uow.holds.countMatching(Self.tokens(try uow.holds.terms(holdID: h.id), h)))
             }
             return MatterDetail(matter: try open(m), members: members, holds: holds, isMember: members.contains { $0.userID == user.id })

@@ -24,11 +24,16 @@ extension SearchService {
         return selection
     }
 
-    /// Metadata rows of the given messages (for showing what a request covers), in the order given.
-    public func hits(ids: [Int64]) throws -> [Hit] {
-        try archive.read { uow in
+    /// Metadata rows of the given messages (for showing what a request covers), in the order given. Audited as a
+    /// search of those ids, with `purpose`, before they are returned: naming ids must not list metadata unseen.
+    public func hits(ids: [Int64], purpose: String, actor: Actor) throws -> [Hit] {
+        let found = try archive.read { uow in
             let rows = try ids.compactMap { try uow.search.message(id: $0) }
             return try hits(rows, repo: uow.search)
         }
+        try archive.record(actor.draft(.searchRun, target: "search", details: [
+            "for": purpose, "message_ids": ids.map(String.init).joined(separator: ","), "results": "\(found.count)",
+        ]))
+        return found
     }
 }

@@ -118,7 +118,7 @@ struct RequestsController {
         }
         ids = Array(Set(ids)).sorted()
         if ids.count > limit { ids = Array(ids.prefix(limit)) }
-        let shown = try search.hits(ids: Array(ids.suffix(25).reversed()))
+        let shown = try search.hits(ids: Array(ids.suffix(25).reversed()), purpose: "decryption request form", actor: context.actor)
         let hours = decryption.policy.maximumHours
         return renderer.page("requests/new", RequestNewView(
             chrome: ChromeBuilder.make("New decryption request", context: context, current: Paths.requests, error: error),
@@ -134,10 +134,11 @@ struct RequestsController {
     private func detailPage(_ request: Request, _ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         guard let auth = context.auth else { throw Redirect(Paths.login) }
         let role = auth.session.activeRole
-        let d = try decryption.detail(id: id, user: auth.user, role: role)
+        let d = try decryption.view(id: id, user: auth.user, actor: context.actor)
         let r = d.record
         let isRequester = role == .auditor && r.requesterID == auth.user.id
-        let granted = isRequester && d.live ? try search.hits(ids: d.messageIDs).sorted { $0.sentAt < $1.sentAt } : []
+        let granted = isRequester && d.live
+            ? try search.hits(ids: d.messageIDs, purpose: "granted messages of request \(id)", actor: context.actor).sorted { $0.sentAt < $1.sentAt } : []
         let view = RequestDetailView(
             chrome: ChromeBuilder.make("Decryption request \(id)", context: context, current: Paths.requests, notice: notice, error: error),
             id: id, status: r.status.title, statusKey: r.status.rawValue, requester: r.requesterName, filedAt: TimeFormat.utc(r.createdAt),
@@ -147,6 +148,7 @@ struct RequestsController {
             platforms: d.platforms.map { FacetRow(label: $0.name, count: $0.count) },
             participants: d.participants.map { FacetRow(label: $0.display, count: $0.count) },
             participantMore: d.participantTotal > d.participants.count ? d.participantTotal - d.participants.count : nil,
+            showParticipants: role != .security,
             firstSent: d.firstSentAt.map(TimeFormat.utc) ?? "—", lastSent: d.lastSentAt.map(TimeFormat.utc) ?? "—",
             approveBy: r.status == .pending ? TimeFormat.utc(r.approveBy) : nil,
             expiresAt: r.expiresAt.map(TimeFormat.utc), live: d.live,
@@ -241,6 +243,7 @@ struct RequestDetailView: Sendable {
     var platforms: [FacetRow]
     var participants: [FacetRow]
     var participantMore: Int?
+    var showParticipants: Bool
     var firstSent: String
     var lastSent: String
     var approveBy: String?
