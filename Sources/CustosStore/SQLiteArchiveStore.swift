@@ -15,6 +15,17 @@ public final class SQLiteArchiveStore: ArchiveStore {
         try migrator.check(database)
     }
 
+    /// Runs `body` on one read-only snapshot of the database at `path`, for offline verification: nothing is written,
+    /// and a database whose migrations are behind the files (or differ from them) is refused, not migrated.
+    public static func readOnly<T>(path: String, migrations: URL, _ body: (any UnitOfWork) throws -> T) throws -> T {
+        guard FileManager.default.fileExists(atPath: path) else { throw SQLiteError.open(path: path, message: "no such file") }
+        let connection = try SQLiteConnection(path: path, readOnly: true)
+        try Migrator(directory: migrations).check(connection: connection)
+        try connection.execute("BEGIN")
+        defer { try? connection.execute("ROLLBACK") }
+        return try body(SQLiteUnitOfWork(connection))
+    }
+
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
         try database.write { conn in try body(SQLiteUnitOfWork(conn)) }
     }

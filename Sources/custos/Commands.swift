@@ -65,7 +65,9 @@ struct Serve: AsyncParsableCommand {
 
 /// `custos verify`: offline verification of the audit chain and its signatures.
 struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Verify the audit log offline; exit 0 only if everything holds.")
+    static let configuration = CommandConfiguration(
+        abstract: "Verify the audit log and the archive offline; exit 0 only if everything holds.",
+        discussion: "Needs no secret key (signatures are checked against keys/audit-signing.pub) and never writes to the data directory.")
 
     @Option(help: "The data directory.") var data: String
     @Option(help: "A copy of an earlier audit-head.json kept outside the server; the log must still contain that signed head (repeatable).")
@@ -73,10 +75,8 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-        let report = try system.verifyAudit(anchorFiles: anchor)
-        // The archive is checked only against an intact chain: its ingest records live there.
-        let archive = report.ok ? try system.verifyArchive() : nil
+        // Offline: read-only, and with the public key only, so an evidence copy without the secret keys verifies too.
+        let (report, archive) = try CustosSystem.verifyOffline(dataDirectory: data, resources: try Resources.locate(), anchorFiles: anchor)
         let ok = report.ok && archive?.ok == true
         let failure = report.failure ?? archive?.failure
         if json {

@@ -129,8 +129,10 @@ import Testing
         let headPath = (h.dir as NSString).appendingPathComponent("audit-head.json")
         let anchored = (h.dir as NSString).appendingPathComponent("anchored-head.json")
         try FileManager.default.copyItem(atPath: headPath, toPath: anchored)
-        // The attacker cuts the log back to entry 64, removes later checkpoints, and puts back the genuine signed head of entry 64.
-        let old = try #require(try h.system.archive.read { try $0.audit.checkpoint(atOrAfter: 64) })
+        // The attacker cuts the log back to entry 64, removes later checkpoints, and puts back a genuine signed head of
+        // entry 64 (one kept from when the log ended there).
+        let entry64 = try #require(try h.system.archive.read { try $0.audit.entry(seq: 64) })
+        let old = try h.system.archive.auditLog.signHead(entry64)
         try Self.tamper(h, "DELETE FROM audit_events WHERE seq > 64")
         try h.system.store.database.withWriterConnection { db in
             try db.execute("DROP TRIGGER audit_checkpoints_no_delete")
@@ -141,6 +143,23 @@ import Testing
         let r = try h.system.verifyAudit(anchorFiles: [anchored])
         #expect(!r.ok)
         #expect(r.failure?.contains("anchored head anchored-head.json") == true && r.failure?.contains("truncated") == true, "\(r.failure ?? "")")
+    }
+
+    /// Issue 18, point 12: checkpoints and heads are signed under different tags, so no checkpoint (whose
+    /// signatures lie in the database for anyone with the file to copy) can be written back as the head.
+    @Test func aCheckpointWrittenBackAsTheHeadIsRefused() async throws {
+        let h = try await Self.populated(140)
+        defer { try? FileManager.default.removeItem(atPath: h.dir) }
+        let headPath = (h.dir as NSString).appendingPathComponent("audit-head.json")
+        let checkpoint = try #require(try h.system.archive.read { try $0.audit.checkpoint(atOrAfter: 128) })
+        try Self.tamper(h, "DELETE FROM audit_events WHERE seq > 128")
+        try h.system.store.database.withWriterConnection { db in
+            try db.execute("DROP TRIGGER audit_checkpoints_no_delete")
+            try db.execute("DELETE FROM audit_checkpoints WHERE seq > 128")
+        }
+        try AuditHeadFile.write(checkpoint, to: headPath)
+        let r = try h.system.verifyAudit()
+        #expect(!r.ok && r.failure?.contains("signed head (audit-head.json) at entry 128 has an invalid signature") == true, "\(r.failure ?? "")")
     }
 
     @Test func appendOnlyTriggersRefuseEditsThroughSQL() async throws {

@@ -301,8 +301,10 @@ def test_verify_detects_truncation_with_signed_head_removed(custos_bin, populate
 
 def test_verify_anchor_catches_a_replayed_older_head(custos_bin, populated_data, tmp_path):
     """An attacker who cuts the log back to a checkpoint, deletes the later checkpoints and puts back
-    that checkpoint as a genuinely signed (older) head passes plain verification; a copy of the real
-    head kept outside (`--anchor`) catches it, naming the anchor."""
+    that checkpoint's signature as the head: heads are signed under a tag of their own, so plain
+    verification names the head's signature as invalid; a copy of the real head kept outside (`--anchor`)
+    catches the truncation too. (A replayed genuine older *head* passes plain verification and only an
+    anchor catches it: CustosWebTests/AuditIntegrityTests.)"""
     data = copy_data(populated_data, tmp_path / "data")
     anchor = tmp_path / "head-kept-outside.json"
     shutil.copyfile(data / "audit-head.json", anchor)
@@ -322,9 +324,9 @@ def test_verify_anchor_catches_a_replayed_older_head(custos_bin, populated_data,
     plain = run_custos(custos_bin, "verify", "--data", str(data))
     anchored = run_custos(custos_bin, "verify", "--data", str(data), "--anchor", str(anchor))
     assert anchored.returncode == 1, f"verify --anchor passed a truncated log:\n{anchored.stdout}"
-    assert "anchored head head-kept-outside.json" in anchored.stdout and "truncated" in anchored.stdout, anchored.stdout
-    # Without the anchor the replay is indistinguishable from a log that ended at 64 (why the README says to anchor).
-    assert plain.returncode == 0, plain.stdout
+    # The head file is checked first, so the first break named is its signature.
+    assert "signed head (audit-head.json) at entry 64" in anchored.stdout, anchored.stdout
+    assert plain.returncode == 1 and "signed head (audit-head.json) at entry 64 has an invalid signature" in plain.stdout, plain.stdout
 
 
 # --------------------------------------------------------------------------------------------

@@ -49,6 +49,16 @@ public enum AuditChain {
         return out
     }
 
+    /// The bytes a signed head (`audit-head.json`, and its anchored copies) covers: a tag of its own, so a
+    /// checkpoint's signature can never be passed off as a head's, nor the reverse.
+    public static func headMessage(seq: Int64, hash: [UInt8], at: Int64) -> [UInt8] {
+        var out = Array("custos/audit-head/v1".utf8)
+        appendInt(seq, to: &out)
+        out += hash
+        appendInt(at, to: &out)
+        return out
+    }
+
     static func appendInt(_ v: Int64, to out: inout [UInt8]) {
         let u = UInt64(bitPattern: v)
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: u >> UInt64(shift))) }

@@ -49,11 +49,18 @@ public struct AuditLog: Sendable {
                                signature: try Ed25519.sign(message, secretKey: signingKey.secretKey))
     }
 
+    /// A signed head for `entry`, under the head's own domain tag.
+    public func signHead(_ entry: AuditEntry) throws -> AuditCheckpoint {
+        let message = AuditChain.headMessage(seq: entry.seq, hash: entry.hash, at: entry.at)
+        return AuditCheckpoint(seq: entry.seq, at: entry.at, hash: entry.hash,
+                               signature: try Ed25519.sign(message, secretKey: signingKey.secretKey))
+    }
+
     /// Records the committed head outside the database (see `AuditHeadAnchor`); the anchor signs it when it
     /// writes it, so heads replaced before their turn are never signed.
     func anchorCommitted(_ entry: AuditEntry) {
         guard let anchor else { return }
-        anchor.advance(seq: entry.seq) { [self] in try? sign(entry) }
+        anchor.advance(seq: entry.seq) { [self] in try? signHead(entry) }
     }
 
     /// Waits until the newest committed head is in the head file (a server stopping calls this).

@@ -66,17 +66,18 @@ public struct AuditVerifier: Sendable {
                 due += AuditChain.checkpointInterval
             }
             for c in checkpoints {
-                try check(c, label: "checkpoint at entry \(c.seq)", lastSeq: lastSeq, hashes: hashes, fail: fail)
+                try check(c, label: "checkpoint at entry \(c.seq)", head: false, lastSeq: lastSeq, hashes: hashes, fail: fail)
                 report.checkpoints += 1
             }
             if let head {
-                try check(head, label: "signed head (audit-head.json) at entry \(head.seq)", lastSeq: lastSeq,
+                try check(head, label: "signed head (audit-head.json) at entry \(head.seq)", head: true, lastSeq: lastSeq,
                           hashes: hashes, fail: fail)
             } else if lastSeq > 0 {
                 try fail(lastSeq, "the signed head (audit-head.json) is missing; without it a truncated log cannot be ruled out")
             }
             for a in anchors {
-                try check(a.head, label: "anchored head \(a.label) at entry \(a.head.seq)", lastSeq: lastSeq, hashes: hashes, fail: fail)
+                try check(a.head, label: "anchored head \(a.label) at entry \(a.head.seq)", head: true, lastSeq: lastSeq, hashes: hashes,
+                          fail: fail)
             }
         } catch is Stop {
             return report
@@ -84,9 +85,11 @@ public struct AuditVerifier: Sendable {
         return report
     }
 
-    private func check(_ c: AuditCheckpoint, label: String, lastSeq: Int64, hashes: [Int64: [UInt8]],
+    /// One signature over (seq, hash, time): a head's under its own tag, a checkpoint's under the checkpoint tag.
+    private func check(_ c: AuditCheckpoint, label: String, head: Bool, lastSeq: Int64, hashes: [Int64: [UInt8]],
                        fail: (Int64, String) throws -> Never) throws {
-        let message = AuditChain.checkpointMessage(seq: c.seq, hash: c.hash, at: c.at)
+        let message = head ? AuditChain.headMessage(seq: c.seq, hash: c.hash, at: c.at)
+                           : AuditChain.checkpointMessage(seq: c.seq, hash: c.hash, at: c.at)
         guard Ed25519.verify(signature: c.signature, message: message, publicKey: publicKey) else {
             try fail(c.seq, "\(label) has an invalid signature (forged or altered)")
         }

@@ -67,11 +67,13 @@ public struct Migrator: Sendable {
 
     /// Verifies without writing that the database has exactly the migrations the files describe.
     public func check(_ db: Database) throws {
-        let recorded = try db.read { connection -> [Int: Recorded] in
-            let table = try connection.queryOne(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-            return table == nil ? [:] : try Self.recorded(connection)
-        }
+        try db.read { try check(connection: $0) }
+    }
+
+    /// `check` on one connection (a read-only one, for offline verification).
+    public func check(connection: SQLiteConnection) throws {
+        let table = try connection.queryOne("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        let recorded = table == nil ? [:] : try Self.recorded(connection)
         try verify(recorded)
         let pending = migrations.filter { recorded[$0.version] == nil }
         if !pending.isEmpty { throw MigrationError.behind(pending: pending.map(\.name)) }

@@ -104,6 +104,28 @@ public struct CustosSystem: Sendable {
         return (system, admin)
     }
 
+    /// Verifies a data directory offline, as someone holding an evidence copy can: without its secret keys (the
+    /// signatures are checked against `keys/audit-signing.pub`) and without writing to it (the database is opened
+    /// read-only; one whose migrations are behind is refused, not migrated). The archive is checked only against an
+    /// intact chain, since its ingest records live there.
+    public static func verifyOffline(dataDirectory: String, resources: Resources, anchorFiles: [String] = [])
+        throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) {
+        let pubPath = (keysPath(dataDirectory) as NSString).appendingPathComponent("audit-signing.pub")
+        guard let text = try? String(contentsOfFile: pubPath, encoding: .utf8),
+              let publicKey = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), publicKey.count == 32 else {
+            throw StartupError("\(pubPath) is missing or is not a 32-byte public key in hex")
+        }
+        let head = try AuditHeadFile.read(from: headPath(dataDirectory))
+        let anchors = try anchorFiles.map { path -> (label: String, head: AuditCheckpoint) in
+            guard let a = try AuditHeadFile.read(from: path) else { throw StartupError("\(path): no signed head in this file") }
+            return (label: (path as NSString).lastPathComponent, head: a)
+        }
+        return try SQLiteArchiveStore.readOnly(path: databasePath(dataDirectory), migrations: resources.migrations) { uow in
+            let audit = try AuditVerifier(publicKey: publicKey).verify(uow, head: head, anchors: anchors)
+            return (audit, audit.ok ? try ArchiveVerifier().verify(uow) : nil)
+        }
+    }
+
     /// Verifies the audit chain, checkpoints and signed head, and any anchored heads (copies of an
     /// earlier `audit-head.json` kept outside the server, by file path).
     public func verifyAudit(anchorFiles: [String] = []) throws -> AuditVerifier.Report {
