@@ -29,6 +29,15 @@ enum ContentID {
         platform + ":" + hex(BLAKE2b.hash(content))
     }
 
+    /// A source's own message id, never stored as given (ids can carry phone numbers or addresses): `<platform>:` +
+    /// lower-hex BLAKE2b-256 keyed for this purpose over platform ‖ 0x00 ‖ id. Stable, so re-runs are duplicates; like
+    /// email uids it can confirm a guessed id, and shows none.
+    static func uid(platform: String, sourceID: String) -> String {
+        platform + ":" + hex(BLAKE2b.hash(Array(platform.utf8) + [0] + Array(sourceID.utf8), key: sourceKey))
+    }
+
+    private static let sourceKey = BLAKE2b.hash(Array("custos/v1/source-uid".utf8))
+
     /// Lower-case hex of `bytes`.
     static func hex(_ bytes: [UInt8]) -> String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)

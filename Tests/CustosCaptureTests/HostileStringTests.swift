@@ -1,4 +1,4 @@
-import CustosCapture
+@testable import CustosCapture
 import Foundation
 import Testing
 
@@ -80,7 +80,7 @@ struct HostileStringTests {
         for (index, message) in messages {
             let string = strings[index]
             #expect(message.participants.first?.displayName == (string.isEmpty ? nil : string))
-            #expect(message.uid == "chat:u\(index)-" + string)
+            #expect(message.uid == ContentID.uid(platform: "chat", sourceID: "u\(index)-" + string))
             #expect(message.sentAt == Int64(1_600_000_000 + index))
             #expect(message.mediaTypes == ["text/plain"])
             #expect(message.content == Array(lines[index].utf8))

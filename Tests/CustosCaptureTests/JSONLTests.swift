@@ -1,4 +1,4 @@
-import CustosCapture
+@testable import CustosCapture
 import Foundation
 import Testing
 
@@ -20,7 +20,10 @@ struct JSONLTests {
         #expect(harvest.errors.isEmpty, "errors: \(harvest.reasonSummary)")
         #expect(harvest.messages.count == 3)
         let first = try #require(harvest.messages.first)
-        #expect(first.uid == "whatsapp:msg-1" && first.platform == "whatsapp" && first.conversation == "chat-9")
+        // A source's own id is never stored as given (issue 18, point 15): it is hashed, keyed for the purpose.
+        #expect(first.uid.hasPrefix("whatsapp:") && first.uid.count == 9 + 64 && !first.uid.contains("msg-1"))
+        #expect(first.uid == ContentID.uid(platform: "whatsapp", sourceID: "msg-1"))
+        #expect(first.platform == "whatsapp" && first.conversation == "chat-9")
         #expect(first.sentAt == 1_614_827_167)
         #expect(first.participants == [
             Participant(address: "whatsapp:+15551234567", displayName: "Ann", part: .from),
@@ -34,7 +37,9 @@ struct JSONLTests {
         let second = harvest.messages[1]
         #expect(second.uid.hasPrefix("sms:") && second.uid.count == 4 + 64, "no uid: the content hash")
         #expect(second.source == path + "#line-4")
-        #expect(harvest.messages[2].uid == "sms:given" && harvest.messages[2].sentAt == 1_600_000_000)
+        // "sms:given" and "given" are the same source id, hashed the same way.
+        #expect(harvest.messages[2].uid == ContentID.uid(platform: "sms", sourceID: "given") && harvest.messages[2].sentAt == 1_600_000_000)
+        #expect(!harvest.messages[2].uid.contains("given"))
     }
 
     @Test func badLinesGiveReasonsWithLineNumbers() throws {

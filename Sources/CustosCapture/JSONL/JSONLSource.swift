@@ -115,7 +115,7 @@ enum JSONLRecord {
                   text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 return fail("\"uid\" must be a non-empty string of at most 512 bytes without control characters")
             }
-            uid = text.hasPrefix(platform + ":") ? text : platform + ":" + text
+            uid = ContentID.uid(platform: platform, sourceID: text.hasPrefix(platform + ":") ? String(text.dropFirst(platform.count + 1)) : text)
         }
         return .success(CapturedMessage(
             uid: uid, platform: platform, conversation: conversation, sentAt: sentAt,
