@@ -10,10 +10,13 @@ struct Init: AsyncParsableCommand {
 
     @Option(help: "The data directory to create (must not exist or be empty).") var data: String
     @Option(help: "Username of the first administrator.") var admin: String = "admin"
+    @Option(help: "Days every message is kept at least after its capture; no retention class may be shorter. Never lowered later.")
+    var minimumRetentionDays = 366
     @Flag(help: "Print the credentials as JSON.") var json = false
 
     func run() async throws {
-        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin)
+        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin,
+                                                             minimumRetentionDays: minimumRetentionDays)
         if json {
             say("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
         } else {

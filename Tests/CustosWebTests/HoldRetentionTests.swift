@@ -209,11 +209,53 @@ struct HoldRetentionTests {
         let ids = try w.capture([("dave@example.com", "erin@example.com", "slack", 5), ("dave@example.com", "erin@example.com", "email", 5)])
         let classes = try ids.map { id in try w.system.archive.read { try require(try $0.search.message(id: id)).retentionClass } }
         #expect(classes == ["chat-3y", "default"])
-        // Three years on, the slack message is due and goes; the email stays.
+        // Three years after it was sent its class has ended, but it was captured less than a year before: the archive's
+        // minimum keeps it. A year after capture it goes; the email stays.
+        let captured = try w.system.archive.read { try require(try $0.search.message(id: ids[0])).capturedAt }
         w.clock.set(HoldWorld.sent + 1_097 * 86_400 + 5 * 86_400)
+        #expect(w.clock.now() < captured + 366 * 86_400)
+        #expect(try w.run().disposed == 0)
+        w.clock.set(captured + 366 * 86_400)
         #expect(try w.run().disposed == 1)
         #expect(try w.disposed(ids[0]))
         #expect(try !w.disposed(ids[1]))
+    }
+
+    /// Issue 18, point 14: an administrator cannot have captures destroyed the next day with a short class and a rule.
+    @Test("No class is shorter than the archive minimum, and old mail imported under a short rule is kept a year")
+    func minimumRetention() async throws {
+        let w = try await HoldWorld.make()
+        let admin = Actor(userID: 1, username: "admin", role: .admin, client: "t")
+        let adminUser = try require(try w.system.users.find(id: 1))
+        #expect(throws: DomainError.self) { try w.system.retention.createClass(name: "one-day", periodDays: 1, description: "", actor: admin) }
+        #expect(throws: DomainError.self) { try w.system.retention.setPeriod(name: "default", periodDays: 30, description: "", actor: admin) }
+        // The schema refuses too, whatever the application does, and the minimum is never lowered.
+        try w.system.store.database.withWriterConnection { db in
+            #expect(throws: (any Error).self) {
+                _ = try db.run("INSERT INTO retention_policies (name, period_days, created_at, updated_at) VALUES ('short', 1, 0, 0)")
+            }
+            #expect(throws: (any Error).self) { _ = try db.run("UPDATE archive_settings SET value = 1 WHERE name = 'minimum_retention_days'") }
+        }
+        // The shortest class allowed, a platform rule, and mail sent two years before it is captured: past its class at once,
+        // yet nothing goes for a year.
+        try w.system.retention.createClass(name: "short", periodDays: 366, description: "", actor: admin)
+        try w.system.retention.addRule(kind: .platform, value: "email", className: "short", user: adminUser, actor: admin)
+        let ids = try w.capture([("old@example.com", "older@example.com", "email", 5)])
+        let captured = try w.system.archive.read { try require(try $0.search.message(id: ids[0])).capturedAt }
+        w.clock.set(captured + 86_400)
+        #expect(try w.run().disposed == 0, "mail sent long ago went the day after it was captured")
+        w.clock.set(captured + 365 * 86_400)
+        #expect(try w.run().disposed == 0)
+        // Even raw SQL cannot dispose of it before the minimum has passed since capture.
+        #expect(throws: (any Error).self) {
+            try w.system.store.database.withWriterConnection { db in
+                _ = try db.run("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (0, 0, 'sql')")
+                _ = try db.run("INSERT INTO disposals (message_id, run_id, disposed_at) VALUES (?, (SELECT max(id) FROM disposition_runs), ?)",
+                               ids[0], captured + 365 * 86_400)
+            }
+        }
+        w.clock.set(captured + 366 * 86_400)
+        #expect(try w.run().disposed == 1)
     }
 
     @Test("A dry run changes nothing and lists what would go")

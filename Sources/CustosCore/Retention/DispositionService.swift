@@ -36,13 +36,16 @@ public struct DispositionService: Sendable {
         let now = archive.clock.now()
         let runID = try archive.transaction { tx in try tx.uow.retention.startRun(dryRun: dryRun, actor: actor.username, at: now) }
         var report = Report(runID: runID, dryRun: dryRun, due: 0, held: 0, disposed: 0, listed: [])
-        let policies = try archive.read { try $0.retention.policies() }
+        let (policies, minimum) = try archive.read { (try $0.retention.policies(), try $0.retention.minimumDays()) }
+        // Nothing goes before the archive's minimum since its capture, whatever its class (the schema holds this too).
+        let capturedBefore = now - Int64(minimum) * 86_400
         for policy in policies {
             let cutoff = now - Int64(policy.periodDays) * 86_400
             var cursor: SearchCursor?
             while true {
                 let page: [DueMessage] = try archive.transaction { tx in
-                    let page = try tx.uow.retention.due(className: policy.name, cutoff: cutoff, after: cursor, limit: Self.batchSize)
+                    let page = try tx.uow.retention.due(className: policy.name, cutoff: cutoff, capturedBefore: capturedBefore,
+                                                         after: cursor, limit: Self.batchSize)
                     guard !dryRun else { return page }
                     for m in page where !m.held {
                         let keys = try tx.uow.retention.dispose(messageID: m.id, runID: runID, at: now)

@@ -61,6 +61,15 @@ public struct RetentionService: Sendable {
         }
     }
 
+    /// Refuses a period below the archive's minimum, which no administrator can lower.
+    static func checkMinimum(_ periodDays: Int, _ uow: any UnitOfWork) throws {
+        let minimum = try uow.retention.minimumDays()
+        guard periodDays >= minimum else {
+            throw DomainError.invalidInput("This archive keeps every message at least \(describe(days: minimum)) (set when it was made, and never "
+                + "lowered), so no class can be shorter. Choose \(describe(days: minimum)) or more.")
+        }
+    }
+
     /// Adds a class.
     public func createClass(name rawName: String, periodDays: Int, description rawDescription: String, actor: Actor) throws {
         try Self.requireAdmin(actor)
@@ -73,6 +82,7 @@ public struct RetentionService: Sendable {
         guard (1...Self.maximumDays).contains(periodDays) else { throw DomainError.invalidInput("The longest period is 200 years.") }
         let now = archive.clock.now()
         try archive.transaction { tx in
+            try Self.checkMinimum(periodDays, tx.uow)
             guard try tx.uow.retention.policy(name: name) == nil else { throw DomainError.conflict("There is already a class named “\(name)”.") }
             try tx.uow.retention.createPolicy(name: name, periodDays: periodDays, description: description, at: now)
             try tx.record(actor.draft(.retentionClassCreated, target: "retention:\(name)", details: ["period_days": "\(periodDays)"]))
@@ -86,6 +96,7 @@ public struct RetentionService: Sendable {
         guard (1...Self.maximumDays).contains(periodDays) else { throw DomainError.invalidInput("The longest period is 200 years.") }
         let now = archive.clock.now()
         try archive.transaction { tx in
+            try Self.checkMinimum(periodDays, tx.uow)
             guard let p = try tx.uow.retention.policy(name: name) else { throw DomainError.notFound("There is no retention class “\(name)”.") }
             if periodDays < p.periodDays && p.inUse {
                 throw DomainError.conflict("The period of “\(name)” cannot be shortened from \(Self.describe(days: p.periodDays)) to "

@@ -129,8 +129,13 @@ public protocol RetentionRepository {
     func startRun(dryRun: Bool, actor: String, at: Int64) throws -> Int64
     func finishRun(id: Int64, due: Int, held: Int, disposed: Int, at: Int64) throws
     func runs(limit: Int) throws -> [DispositionRunRecord]
-    /// Messages of `className` sent at or before `cutoff`, not disposed, in (sent_at, id) order after `after`.
-    func due(className: String, cutoff: Int64, after: SearchCursor?, limit: Int) throws -> [DueMessage]
+    /// Messages of `className` sent at or before `cutoff` and captured at or before `capturedBefore`, not disposed,
+    /// in (sent_at, id) order after `after`.
+    func due(className: String, cutoff: Int64, capturedBefore: Int64, after: SearchCursor?, limit: Int) throws -> [DueMessage]
+    /// Days every message is kept at least, counted from its capture; no class may be shorter.
+    func minimumDays() throws -> Int
+    /// Sets the minimum when an archive is made (the schema refuses lowering it later).
+    func setMinimumDays(_ days: Int, at: Int64) throws
     /// Records the tombstone and deletes the envelope and any key material made for the message; returns
     /// how many rows of key material (grant keys, partials) went with it.
     func dispose(messageID: Int64, runID: Int64, at: Int64) throws -> Int

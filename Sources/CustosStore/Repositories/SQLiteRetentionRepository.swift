@@ -70,14 +70,15 @@ struct SQLiteRetentionRepository: RetentionRepository {
     }
 
     /// Walks the time index from the cursor; the held flag comes from the schema's own `hold_coverage`.
-    func due(className: String, cutoff: Int64, after: SearchCursor?, limit: Int) throws -> [DueMessage] {
+    func due(className: String, cutoff: Int64, capturedBefore: Int64, after: SearchCursor?, limit: Int) throws -> [DueMessage] {
         var sql = """
             SELECT m.id, m.uid, m.platform, m.sent_at, m.retention_class,
                    EXISTS (SELECT 1 FROM hold_coverage c WHERE c.message_id = m.id AND c.active)
             FROM messages m
-            WHERE m.retention_class = ? AND m.sent_at <= ? AND NOT EXISTS (SELECT 1 FROM disposals d WHERE d.message_id = m.id)
+            WHERE m.retention_class = ? AND m.sent_at <= ? AND m.captured_at <= ?
+              AND NOT EXISTS (SELECT 1 FROM disposals d WHERE d.message_id = m.id)
             """
-        var params: [any SQLiteBindable] = [className, cutoff]
+        var params: [any SQLiteBindable] = [className, cutoff, capturedBefore]
         if let after {
             sql += " AND (m.sent_at > ? OR (m.sent_at = ? AND m.id > ?))"
             params += [after.sentAt, after.sentAt, after.id]
@@ -88,6 +89,17 @@ struct SQLiteRetentionRepository: RetentionRepository {
             DueMessage(id: try $0.int(0), uid: try $0.text(1), platform: try $0.text(2), sentAt: try $0.int(3),
                        retentionClass: try $0.text(4), held: try $0.int(5) != 0)
         }
+    }
+
+    func minimumDays() throws -> Int {
+        Int(try db.queryOne("SELECT value FROM archive_settings WHERE name = 'minimum_retention_days'")?.int(0) ?? 366)
+    }
+
+    func setMinimumDays(_ days: Int, at: Int64) throws {
+        try db.run("""
+            INSERT INTO archive_settings (name, value, set_at) VALUES ('minimum_retention_days', ?, ?)
+            ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_at = excluded.set_at
+            """, days, at)
     }
 
     func dispose(messageID: Int64, runID: Int64, at: Int64) throws -> Int {

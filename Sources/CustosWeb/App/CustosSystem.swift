@@ -84,7 +84,8 @@ public struct CustosSystem: Sendable {
     /// Creates a data directory: server keys, database and the first administrator, whose
     /// one-time password is returned to be shown once. Refuses a directory that already has content.
     public static func initialize(dataDirectory: String, resources: Resources, adminUsername: String = "admin",
-                                  clock: any Clock = SystemClock()) async throws -> (CustosSystem, UserAdministration.Created) {
+                                  clock: any Clock = SystemClock(), minimumRetentionDays: Int = 366) async throws -> (CustosSystem, UserAdministration.Created) {
+        guard (1...73_050).contains(minimumRetentionDays) else { throw StartupError("the minimum retention period must be 1 to 73,050 days") }
         let fm = FileManager.default
         if fm.fileExists(atPath: dataDirectory) {
             let contents = (try? fm.contentsOfDirectory(atPath: dataDirectory)) ?? ["?"]
@@ -97,7 +98,9 @@ public struct CustosSystem: Sendable {
         let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
                                       sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy())
         _ = try system.archive.transaction { tx in
-            try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created"]))
+            try tx.uow.retention.setMinimumDays(minimumRetentionDays, at: clock.now())
+            try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created",
+                                                                            "minimum_retention_days": "\(minimumRetentionDays)"]))
         }
         let admin = try await system.users.create(username: adminUsername, displayName: "Administrator",
                                                   roles: [.admin], actor: .system("custos init"))
