@@ -14,7 +14,18 @@ public struct MetadataIndexer: Sendable {
 
     /// The canonical form of an address: trimmed and lower-cased.
     public static func normalize(_ address: String) -> String {
-        asciiNormalized(address) ?? address.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        asciiNormalized(address) ?? unicodeNormalized(address)
+    }
+
+    /// `normalize` for an address with non-ASCII characters: trimmed, in Unicode NFC (so a composed and a decomposed
+    /// "ü" are one address), lower-cased, and its domain in IDNA ASCII form (`bücher.de` and `xn--bcher-kva.de` are
+    /// one domain). An all-ASCII address never comes here, so no ASCII token changes.
+    static func unicodeNormalized(_ address: String) -> String {
+        let folded = address.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping.lowercased()
+        guard let at = folded.lastIndex(of: "@") else { return folded }
+        let domain = String(folded[folded.index(after: at)...])
+        guard let ascii = Punycode.domainToASCII(domain) else { return folded }
+        return String(folded[...at]) + ascii
     }
 
     /// `normalize` for an all-ASCII address, done on its UTF-8 bytes: trims U+0009…U+000D and U+0020 (the ASCII
@@ -47,8 +58,14 @@ public struct MetadataIndexer: Sendable {
 
     /// Token for a participant address.
     public func participantToken(_ address: String) -> [UInt8] { blind.token(.participant, Self.normalize(address)) }
-    /// Token for a domain.
-    public func domainToken(_ domain: String) -> [UInt8] { blind.token(.domain, Self.normalize(domain)) }
+    /// Token for a domain, typed (`bücher.de`) or taken from an address (`xn--bcher-kva.de`): the same token.
+    public func domainToken(_ domain: String) -> [UInt8] { blind.token(.domain, Self.normalizeDomain(domain)) }
+
+    /// A domain as tokens see it: `normalize`d, then in IDNA ASCII form.
+    public static func normalizeDomain(_ domain: String) -> String {
+        let n = normalize(domain)
+        return n.unicodeScalars.allSatisfy(\.isASCII) ? n : (Punycode.domainToASCII(n) ?? n)
+    }
     /// Token for a conversation id (exact, case-sensitive: ids are opaque).
     public func conversationToken(_ id: String) -> [UInt8] { blind.token(.conversation, id) }
 
