@@ -88,7 +88,8 @@ public struct SignInService: Sendable {
         return SignedIn(token: token, session: session, user: user)
     }
 
-    /// The second factor: a TOTP code for a session at the `.totp` stage. A code is accepted once.
+    /// The second factor: a TOTP code for a session at the `.totp` stage. A code's time step is accepted once,
+    /// even by sign-ins running at the same moment.
     public func verifyTOTP(session: Session, user: User, code: String, client: String) throws -> Session {
         guard session.stage == .totp, let sealed = user.totpSecretSealed else {
             throw DomainError.forbidden("No TOTP code is expected for this session.")
@@ -97,17 +98,18 @@ public struct SignInService: Sendable {
         let subjects = throttleSubjects(username: user.username, client: client)
         let secret = try TOTPSecrets(keys: keys).open(sealed, userID: user.id)
         let counter = TOTP(secret: secret).validate(code.filter { !$0.isWhitespace }, at: Date(timeIntervalSince1970: TimeInterval(now)))
-        if let counter, Int64(counter) > (user.totpLastCounter ?? -1) {
-            return try archive.transaction { tx in
-                try tx.uow.users.setTOTPLastCounter(userID: user.id, counter: Int64(counter))
-                try tx.uow.sessions.update(id: session.id, stage: .active, activeRole: session.activeRole)
-                try tx.record(Actor(userID: user.id, username: user.username, role: session.activeRole, client: client)
-                    .draft(.totpVerified, target: "session:\(session.id)"))
-                var s = session
-                s.stage = .active
-                return s
-            }
+        // The step is claimed in the database, not checked against `user` as read when the request began: two
+        // sign-ins using one code at the same moment both saw it unused.
+        let verified = try archive.transaction { tx -> Session? in
+            guard let counter, try tx.uow.users.advanceTOTPCounter(userID: user.id, to: Int64(counter)) else { return nil }
+            try tx.uow.sessions.update(id: session.id, stage: .active, activeRole: session.activeRole)
+            try tx.record(Actor(userID: user.id, username: user.username, role: session.activeRole, client: client)
+                .draft(.totpVerified, target: "session:\(session.id)"))
+            var s = session
+            s.stage = .active
+            return s
         }
+        if let verified { return verified }
         let locked = try archive.transaction { tx -> Bool in
             try tx.uow.loginFailures.record(subject: subjects.account, at: now)
             try tx.record(Actor(userID: user.id, username: user.username, role: nil, client: client)

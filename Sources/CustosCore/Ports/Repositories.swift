@@ -45,7 +45,9 @@ public protocol UserRepository {
     func count() throws -> Int
     func updatePassword(userID: Int64, hash: String, mustChange: Bool, at: Int64) throws
     func setTOTP(userID: Int64, sealedSecret: [UInt8]?, lastCounter: Int64?) throws
-    func setTOTPLastCounter(userID: Int64, counter: Int64) throws
+    /// Records `counter` as the last TOTP step used, only if it is later than the one recorded; false if it is not
+    /// (the step was used already, perhaps by a sign-in running at the same moment).
+    func advanceTOTPCounter(userID: Int64, to counter: Int64) throws -> Bool
     func setDisabled(userID: Int64, disabled: Bool) throws
     func setRoles(userID: Int64, roles: Set<Role>, grantedBy: Int64?, at: Int64) throws
     func recordLogin(userID: Int64, at: Int64) throws

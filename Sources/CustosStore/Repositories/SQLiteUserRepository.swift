@@ -47,8 +47,11 @@ struct SQLiteUserRepository: UserRepository {
         try db.run("UPDATE users SET totp_secret_sealed = ?, totp_last_counter = ? WHERE id = ?", sealedSecret, lastCounter, userID)
     }
 
-    func setTOTPLastCounter(userID: Int64, counter: Int64) throws {
-        try db.run("UPDATE users SET totp_last_counter = ? WHERE id = ?", counter, userID)
+    func advanceTOTPCounter(userID: Int64, to counter: Int64) throws -> Bool {
+        try db.run("""
+            UPDATE users SET totp_last_counter = ?
+            WHERE id = ? AND (totp_last_counter IS NULL OR totp_last_counter < ?)
+            """, counter, userID, counter) == 1
     }
 
     func setDisabled(userID: Int64, disabled: Bool) throws {
