@@ -34,24 +34,26 @@ public struct CustosSystem: Sendable {
     static func keysPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("keys") }
     static func headPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent(AuditHeadFile.fileName) }
 
-    /// Opens an initialised data directory.
+    /// Opens an initialised data directory. `work` runs password hashing and other heavy work.
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
                             decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
                             reportSettings: AccessReportSettings = AccessReportSettings(),
-                            auditHead: AuditHeadAnchor.Mode = .immediate) throws -> CustosSystem {
+                            auditHead: AuditHeadAnchor.Mode = .immediate,
+                            work: BlockingWork = BlockingWork()) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
                                 sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
-                                reportSettings: reportSettings, auditHead: auditHead)
+                                reportSettings: reportSettings, auditHead: auditHead, work: work)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
                  sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
-                 reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate) throws {
+                 reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate,
+                 work: BlockingWork = BlockingWork()) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
@@ -60,10 +62,9 @@ public struct CustosSystem: Sendable {
         let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory), mode: auditHead))
         archive = Archive(store: store, auditLog: log, clock: clock)
         let hasher = PasswordHasher()
-        let work = BlockingWork()
         signIn = try SignInService(archive: archive, keys: keys, hasher: hasher, work: work,
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
-        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
+        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work, throttlePolicy: throttlePolicy)
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
         registry = EpochRegistry()
         ceremonies = CeremonyService(archive: archive, registry: registry)
