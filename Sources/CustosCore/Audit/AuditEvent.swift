@@ -79,6 +79,7 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case userDisabled = "user.disabled"
     case userEnabled = "user.enabled"
     case rolesChanged = "user.roles_changed"
+    case oneTimePasswordIssued = "user.one_time_password_issued"
     case systemInitialized = "system.initialized"
     case verificationRun = "audit.verified"
     case auditViewed = "audit.viewed"

@@ -23,6 +23,7 @@ public struct AccountService: Sendable {
     public func changePassword(user: User, session: Session, current: String, new: String, confirm: String, actor: Actor) async throws {
         guard new == confirm else { throw DomainError.invalidInput("The new password and its confirmation differ.") }
         try Credentials.validateNewPassword(new, username: user.username, current: current)
+        if user.oneTimePasswordExpired(at: archive.clock.now()) { throw DomainError.gone(SignInService.expiredMessage) }
         guard work.hasRoom else { throw DomainError.throttled(Throttle.busyMessage, retryAfter: 1) }
         let subjects = throttle.passwordSubjects(username: user.username, client: actor.client)
         let witness = ThrottleWitness(action: .loginThrottled, actor: user.username, role: actor.role?.rawValue ?? "none",
@@ -45,7 +46,7 @@ public struct AccountService: Sendable {
         try archive.transaction { tx in
             try throttle.release(reservation, uow: tx.uow)
             try throttle.clear([subjects[0]], uow: tx.uow)
-            try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: false, at: now)
+            try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: false, oneTimeUntil: nil, at: now)
             try tx.uow.sessions.deleteAll(userID: user.id, except: session.id)
             try tx.record(actor.draft(.passwordChanged, target: "user:\(user.username)",
                                       details: ["other_sessions_ended": "yes"]))

@@ -33,6 +33,7 @@ public struct SignInService: Sendable {
     }
 
     static let failedMessage = "The username or password is not correct."
+    static let expiredMessage = "This one-time password has expired. Ask your administrator for a new one."
 
     /// Checks a username and password. On success the session is either fully active or waits
     /// for a TOTP code (when the person has enrolled one).
@@ -58,6 +59,14 @@ public struct SignInService: Sendable {
             throw DomainError.authenticationFailed(Self.failedMessage)
         }
         let now = archive.clock.now()
+        if user.oneTimePasswordExpired(at: now) {
+            try archive.transaction { tx in
+                try throttle.release(reservation, uow: tx.uow)
+                try tx.record(AuditDraft(actor: user.username, role: "none", action: .loginFailed,
+                                         details: ["reason": "one-time password expired"], client: client))
+            }
+            throw DomainError.gone(Self.expiredMessage)
+        }
         // Rehashing is a courtesy: if it cannot run now, the next sign-in does it.
         let newHash: String? = stale ? try? await work.run { try hasher.hash(password) } : nil
         let token = SecretToken.generate()
@@ -71,7 +80,8 @@ public struct SignInService: Sendable {
                 return .failure(throttle.error(for: lock))
             }
             if let newHash {
-                try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: user.mustChangePassword, at: user.passwordChangedAt)
+                try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: user.mustChangePassword,
+                                                oneTimeUntil: user.oneTimePasswordExpiresAt, at: user.passwordChangedAt)
             }
             if stage == .active { try throttle.clear([subjects[0]], uow: tx.uow) }
             let s = try tx.uow.sessions.create(tokenHash: SecretToken.hash(token), userID: user.id, stage: stage,

@@ -43,7 +43,8 @@ public protocol UserRepository {
     func find(username: String) throws -> User?
     func all() throws -> [User]
     func count() throws -> Int
-    func updatePassword(userID: Int64, hash: String, mustChange: Bool, at: Int64) throws
+    /// Sets the password; `oneTimeUntil` is when a one-time password (`mustChange`) stops working.
+    func updatePassword(userID: Int64, hash: String, mustChange: Bool, oneTimeUntil: Int64?, at: Int64) throws
     func setTOTP(userID: Int64, sealedSecret: [UInt8]?, lastCounter: Int64?) throws
     /// Records `counter` as the last TOTP step used, only if it is later than the one recorded; false if it is not
     /// (the step was used already, perhaps by a sign-in running at the same moment).

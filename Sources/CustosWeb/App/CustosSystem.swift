@@ -34,12 +34,14 @@ public struct CustosSystem: Sendable {
     static func keysPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("keys") }
     static func headPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent(AuditHeadFile.fileName) }
 
-    /// Opens an initialised data directory. `work` runs password hashing and other heavy work.
+    /// Opens an initialised data directory. `work` runs password hashing and other heavy work; one-time passwords
+    /// issued here work for `oneTimePasswordLifetime` seconds.
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
                             decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
                             reportSettings: AccessReportSettings = AccessReportSettings(),
                             auditHead: AuditHeadAnchor.Mode = .immediate,
+                            oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime,
                             work: BlockingWork = BlockingWork()) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
@@ -47,13 +49,14 @@ public struct CustosSystem: Sendable {
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
                                 sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
-                                reportSettings: reportSettings, auditHead: auditHead, work: work)
+                                reportSettings: reportSettings, auditHead: auditHead,
+                                oneTimePasswordLifetime: oneTimePasswordLifetime, work: work)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
                  sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
                  reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate,
-                 work: BlockingWork = BlockingWork()) throws {
+                 oneTimePasswordLifetime: Int64, work: BlockingWork = BlockingWork()) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
@@ -65,7 +68,7 @@ public struct CustosSystem: Sendable {
         signIn = try SignInService(archive: archive, keys: keys, hasher: hasher, work: work,
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
         accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work, throttlePolicy: throttlePolicy)
-        users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
+        users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys, oneTimePasswordLifetime: oneTimePasswordLifetime)
         registry = EpochRegistry()
         ceremonies = CeremonyService(archive: archive, registry: registry)
         devices = CustodianDeviceService(archive: archive)
@@ -83,9 +86,12 @@ public struct CustosSystem: Sendable {
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
-    /// one-time password is returned to be shown once. Refuses a directory that already has content.
+    /// one-time password (working for `oneTimePasswordLifetime` seconds) is returned to be shown once.
+    /// Refuses a directory that already has content.
     public static func initialize(dataDirectory: String, resources: Resources, adminUsername: String = "admin",
-                                  clock: any Clock = SystemClock()) async throws -> (CustosSystem, UserAdministration.Created) {
+                                  clock: any Clock = SystemClock(),
+                                  oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime)
+        async throws -> (CustosSystem, UserAdministration.Created) {
         let fm = FileManager.default
         if fm.fileExists(atPath: dataDirectory) {
             let contents = (try? fm.contentsOfDirectory(atPath: dataDirectory)) ?? ["?"]
@@ -96,7 +102,8 @@ public struct CustosSystem: Sendable {
         try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keys = try ServerKeys.create(in: keysPath(dataDirectory))
         let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
-                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy())
+                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy(),
+                                      oneTimePasswordLifetime: oneTimePasswordLifetime)
         _ = try system.archive.transaction { tx in
             try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created"]))
         }

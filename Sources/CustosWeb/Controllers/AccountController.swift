@@ -41,6 +41,7 @@ struct AccountController {
             let status: HTTPResponse.Status = switch error {
             case .auditUnavailable: .serviceUnavailable
             case .throttled: .tooManyRequests
+            case .gone: .gone
             default: .badRequest
             }
             var response = passwordPage(context, error: error.message, status: status)

@@ -41,6 +41,7 @@ struct AuthController {
             let status: HTTPResponse.Status = switch error {
             case .throttled: .tooManyRequests
             case .invalidInput: .badRequest
+            case .gone: .gone
             default: .unauthorized
             }
             var response = renderer.page("login", LoginView(chrome: ChromeBuilder.make("Sign in", context: context, error: error.message),
