@@ -13,10 +13,16 @@ struct Init: AsyncParsableCommand {
     @Option(help: "Days every message is kept at least after its capture; no retention class may be shorter. Never lowered later.")
     var minimumRetentionDays = 366
     @Flag(help: "Print the credentials as JSON.") var json = false
+    @Option(help: "Hours the administrator's one-time password works (1–720).") var oneTimePasswordHours = 72
+
+    func validate() throws {
+        guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
+    }
 
     func run() async throws {
         let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin,
-                                                             minimumRetentionDays: minimumRetentionDays)
+                                                             minimumRetentionDays: minimumRetentionDays,
+                                                             oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         if json {
             say("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
         } else {
@@ -24,7 +30,8 @@ struct Init: AsyncParsableCommand {
                 Created \(data) (database, server keys in \(data)/keys with mode 0600).
                 First administrator: \(created.user.username)
                 One-time password:   \(created.oneTimePassword)
-                This password is shown once. It must be changed at first sign-in, and TOTP must then be enrolled.
+                This password is shown once and works for \(oneTimePasswordHours) hours. It must be changed at first sign-in,
+                and TOTP must then be enrolled. (`custos one-time-password` issues a new one.)
                 """)
         }
     }
@@ -45,6 +52,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Run disposition every this many hours (0 turns the schedule off; `custos retention run` still works).")
     var dispositionHours = 24
     @Option(help: "Working hours for the access report's after-hours flag, HH-HH in UTC, Monday to Friday.") var workingHours = "07-19"
+    @Option(help: "Hours a one-time password issued by an administrator works (1–720).") var oneTimePasswordHours = 72
 
     func validate() throws {
         guard (1...168).contains(maxGrantHours) else { throw ValidationError("--max-grant-hours must be between 1 and 168.") }
@@ -52,6 +60,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...720).contains(approvalWindowHours) else { throw ValidationError("--approval-window-hours must be between 1 and 720.") }
         guard (0...8_760).contains(dispositionHours) else { throw ValidationError("--disposition-hours must be between 0 and 8760.") }
         guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
+        guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
     }
 
     func run() async throws {
@@ -59,7 +68,7 @@ struct Serve: AsyncParsableCommand {
                                       approvalWindowHours: approvalWindowHours)
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
                                            decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours),
-                                           auditHead: .background)
+                                           auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
         try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))

@@ -29,6 +29,7 @@ import Testing
         "POST /admin/users/{id}/roles": "admin",
         "POST /admin/users/{id}/disable": "admin",
         "POST /admin/users/{id}/enable": "admin",
+        "POST /admin/users/{id}/one-time-password": "admin",
         "GET /admin/keys": "admin",
         "POST /admin/keys": "admin",
         "GET /admin/capture-tokens": "admin",

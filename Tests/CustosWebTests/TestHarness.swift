@@ -17,12 +17,13 @@ struct Harness: Sendable {
 
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static func make(configuration: WebConfiguration = WebConfiguration(), throttle: ThrottlePolicy = ThrottlePolicy()) async throws -> Harness {
+    static func make(configuration: WebConfiguration = WebConfiguration(), throttle: ThrottlePolicy = ThrottlePolicy(),
+                     work: BlockingWork = BlockingWork()) async throws -> Harness {
         let dir = NSTemporaryDirectory() + "custos-test-" + UUID().uuidString
         let clock = ManualClock()
         let resources = Resources(root: repoRoot)
         let (_, admin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, clock: clock)
-        let system = try CustosSystem.open(dataDirectory: dir, resources: resources, clock: clock, throttlePolicy: throttle)
+        let system = try CustosSystem.open(dataDirectory: dir, resources: resources, clock: clock, throttlePolicy: throttle, work: work)
         let (_, table) = try await buildRouter(system: system, configuration: configuration)
         return Harness(dir: dir, system: system, clock: clock, configuration: configuration, table: table, admin: admin)
     }

@@ -339,14 +339,16 @@ def populated_data(custos_bin, tmp_path_factory) -> Path:
     """A stopped data directory whose audit log has well over 64 entries (so checkpoint 64 exists).
 
     Built through the front door: one real sign-in of the first administrator, then failed
-    sign-ins over HTTP with the csrf double-submit flow, spread over many usernames. Once the
-    per-address limit is reached the server answers 429, and those attempts are audited too
-    (login.throttled). Tests copy this directory before touching it.
+    sign-ins over HTTP with the csrf double-submit flow, spread over many usernames and over
+    client addresses (X-Forwarded-For, which this server trusts), ten from each: under the
+    per-address limit, so every one is answered and audited (login.failed). (Refusals past a
+    limit are audited once per subject and window, so they would add few entries.) Tests copy
+    this directory before touching it.
     """
     base = tmp_path_factory.mktemp("populated")
     data = base / "data"
     creds = init_data_dir(custos_bin, data)
-    server = Server(custos_bin, data, base)
+    server = Server(custos_bin, data, base, extra_args=("--trust-forwarded-for",))
     try:
         c = server.client()
         r = c.sign_in(creds["username"], creds["password"])
@@ -354,7 +356,8 @@ def populated_data(custos_bin, tmp_path_factory) -> Path:
         statuses = []
         for i in range(POPULATE_ATTEMPTS):
             anon = WebClient(server.port)
-            r = anon.sign_in(f"nobody{i:03d}", "wrong password, definitely")
+            r = anon.submit("/login", "/login", {"username": f"nobody{i:03d}", "password": "wrong password, definitely"},
+                            headers={"X-Forwarded-For": f"192.0.2.{i // 10 + 1}"})
             statuses.append(r.status)
         bad = [s for s in statuses if s not in (200, 401, 403, 429)]
         # 403 would mean our csrf flow is broken, which would silently produce no audit entries.

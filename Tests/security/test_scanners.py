@@ -77,7 +77,7 @@ PARALLEL = 4  # tools running at once (two cores; the tools mostly wait on the s
 # Form actions and URLs no scanner may touch (see the module docstring).
 EXCLUDED = (
     r"/login", r"/logout", r"/account/",
-    r"/admin/users/\d+/(roles|disable|enable)", r"/admin/keys", r"/admin/capture-tokens/\d+/revoke",
+    r"/admin/users/\d+/(roles|disable|enable|one-time-password)", r"/admin/keys", r"/admin/capture-tokens/\d+/revoke",
     r"/admin/retention/run", r"/requests/\d+/(reject|revoke)",
 )
 # wapiti's default modules less ssl (no TLS here: a proxy terminates it in production), ssrf (its
@@ -90,7 +90,7 @@ WAPITI_EXCLUDED = ("/search/saved/*",  # the saved searches wapiti itself create
                    "/search/export", "/audit/export", "/matters/*/holds",
                    
     "/login*", "/logout", "/account/*", "/admin/users/*/roles", "/admin/users/*/disable",
-    "/admin/users/*/enable", "/admin/keys", "/admin/capture-tokens/*/revoke", "/admin/retention/run",
+    "/admin/users/*/enable", "/admin/users/*/one-time-password", "/admin/keys", "/admin/capture-tokens/*/revoke", "/admin/retention/run",
     "/requests/*/reject", "/requests/*/revoke",
 )
 HEADER_PARAMS = ("custos_session", "User-Agent", "Referer")

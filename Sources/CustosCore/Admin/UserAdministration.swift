@@ -7,12 +7,16 @@ public struct UserAdministration: Sendable {
     let hasher: PasswordHasher
     let work: BlockingWork
     let keys: ServerKeys
+    /// How long a one-time password works (seconds).
+    public let oneTimePasswordLifetime: Int64
 
-    public init(archive: Archive, hasher: PasswordHasher, work: BlockingWork, keys: ServerKeys) {
+    public init(archive: Archive, hasher: PasswordHasher, work: BlockingWork, keys: ServerKeys,
+                oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime) {
         self.archive = archive
         self.hasher = hasher
         self.work = work
         self.keys = keys
+        self.oneTimePasswordLifetime = oneTimePasswordLifetime
     }
 
     /// A newly created account and its one-time password, shown once.
@@ -39,7 +43,8 @@ public struct UserAdministration: Sendable {
                 throw DomainError.conflict("An account named \(username) already exists.")
             }
             let user = try tx.uow.users.create(NewUser(username: username, displayName: display, passwordHash: hash,
-                                                       mustChangePassword: true, roles: roles, createdAt: now))
+                                                       mustChangePassword: true, roles: roles, createdAt: now,
+                                                       oneTimePasswordExpiresAt: now + oneTimePasswordLifetime))
             try tx.record(actor.draft(.userCreated, target: "user:\(username)",
                                       details: ["roles": roles.sorted().map(\.rawValue).joined(separator: ",")]))
             return user

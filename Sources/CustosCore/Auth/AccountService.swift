@@ -7,27 +7,46 @@ public struct AccountService: Sendable {
     let keys: ServerKeys
     let hasher: PasswordHasher
     let work: BlockingWork
+    let throttle: Throttle
 
-    public init(archive: Archive, keys: ServerKeys, hasher: PasswordHasher, work: BlockingWork) {
+    public init(archive: Archive, keys: ServerKeys, hasher: PasswordHasher, work: BlockingWork,
+                throttlePolicy: ThrottlePolicy = ThrottlePolicy()) {
         self.archive = archive
         self.keys = keys
         self.hasher = hasher
         self.work = work
+        self.throttle = Throttle(policy: throttlePolicy, keys: keys)
     }
 
-    /// Changes the password after checking the current one; ends the person's other sessions.
+    /// Changes the password after checking the current one; ends the person's other sessions. The check of the
+    /// current password is a password guess like a sign-in: throttled with sign-in's subjects and audited.
     public func changePassword(user: User, session: Session, current: String, new: String, confirm: String, actor: Actor) async throws {
         guard new == confirm else { throw DomainError.invalidInput("The new password and its confirmation differ.") }
         try Credentials.validateNewPassword(new, username: user.username, current: current)
+        if user.oneTimePasswordExpired(at: archive.clock.now()) { throw DomainError.gone(SignInService.expiredMessage) }
+        guard work.hasRoom else { throw DomainError.throttled(Throttle.busyMessage, retryAfter: 1) }
+        let subjects = throttle.passwordSubjects(username: user.username, client: actor.client)
+        let witness = ThrottleWitness(action: .loginThrottled, actor: user.username, role: actor.role?.rawValue ?? "none",
+                                      target: "user:\(user.username)", client: actor.client)
+        let reservation = try throttle.reserve(subjects, archive: archive, witness: witness)
         let hasher = self.hasher
         let stored = user.passwordHash
-        guard try await work.run({ hasher.verify(current, encoded: stored) }) else {
+        // One job: the new password is hashed only once the current one is known to be right.
+        let newHash = try await throttle.check(reservation, archive: archive, work: work) {
+            hasher.verify(current, encoded: stored) ? try hasher.hash(new) : nil
+        }
+        guard let newHash else {
+            let draft = actor.draft(.passwordCheckFailed, target: "user:\(user.username)", details: ["reason": "wrong current password"])
+            if let lock = try throttle.recordFailure(draft, subjects: subjects, witness: witness, archive: archive) {
+                throw throttle.error(for: lock)
+            }
             throw DomainError.authenticationFailed("The current password is not correct.")
         }
-        let newHash = try await work.run { try hasher.hash(new) }
         let now = archive.clock.now()
         try archive.transaction { tx in
-            try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: false, at: now)
+            try throttle.release(reservation, uow: tx.uow)
+            try throttle.clear([subjects[0]], uow: tx.uow)
+            try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: false, oneTimeUntil: nil, at: now)
             try tx.uow.sessions.deleteAll(userID: user.id, except: session.id)
             try tx.record(actor.draft(.passwordChanged, target: "user:\(user.username)",
                                       details: ["other_sessions_ended": "yes"]))

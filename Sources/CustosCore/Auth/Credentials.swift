@@ -17,6 +17,9 @@ public enum Credentials {
         return stride(from: 0, to: 20, by: 5).map { String(chars[$0..<$0 + 5]) }.joined(separator: "-")
     }
 
+    /// How long a one-time password works unless configured otherwise: 72 hours.
+    public static let defaultOneTimePasswordLifetime: Int64 = 72 * 3600
+
     /// Minimum length of a chosen password (NIST 800-63B asks for at least 8; a compliance archive asks for more).
     public static let minimumPasswordLength = 12
     public static let maximumPasswordLength = 256

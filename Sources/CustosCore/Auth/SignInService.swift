@@ -1,15 +1,16 @@
 import CustosCrypto
 import Foundation
 
-/// Sign-in, the TOTP step, session lookup and sign-out. Every outcome is audited; failures are
-/// throttled per account and per client address with state kept in the database.
+/// Sign-in, the TOTP step, session lookup and sign-out. Every outcome is audited; attempts are throttled
+/// (see `Throttle`) with their state kept in the database.
 public struct SignInService: Sendable {
     let archive: Archive
     let keys: ServerKeys
     let hasher: PasswordHasher
     let work: BlockingWork
+    let throttle: Throttle
     public let sessionPolicy: SessionPolicy
-    public let throttlePolicy: ThrottlePolicy
+    public var throttlePolicy: ThrottlePolicy { throttle.policy }
     /// A valid encoding verified when the username is unknown, so timing does not reveal it.
     private let decoyHash: String
 
@@ -20,7 +21,7 @@ public struct SignInService: Sendable {
         self.hasher = hasher
         self.work = work
         self.sessionPolicy = sessionPolicy
-        self.throttlePolicy = throttlePolicy
+        self.throttle = Throttle(policy: throttlePolicy, keys: keys)
         self.decoyHash = try hasher.hash(SecretToken.generate())
     }
 
@@ -31,50 +32,58 @@ public struct SignInService: Sendable {
         public var user: User
     }
 
-    static let throttledMessage = "Too many failed sign-in attempts. Sign-in is paused for this account or from this address for 15 minutes. If this was not you, tell your security team."
     static let failedMessage = "The username or password is not correct."
+    static let expiredMessage = "This one-time password has expired. Ask your administrator for a new one."
 
     /// Checks a username and password. On success the session is either fully active or waits
     /// for a TOTP code (when the person has enrolled one).
     public func signIn(username rawUsername: String, password: String, client: String) async throws -> SignedIn {
         let username = (try? Username.normalize(rawUsername)) ?? rawUsername.lowercased()
-        let subjects = throttleSubjects(username: username, client: client)
-        let now = archive.clock.now()
-        let (user, throttled) = try archive.read { uow -> (User?, Bool) in
-            let since = now - throttlePolicy.window
-            let account = try uow.loginFailures.count(subject: subjects.account, since: since)
-            let address = try uow.loginFailures.count(subject: subjects.address, since: since)
-            return (try uow.users.find(username: username),
-                    account >= throttlePolicy.maxFailuresPerAccount || address >= throttlePolicy.maxFailuresPerAddress)
-        }
+        guard work.hasRoom else { throw DomainError.throttled(Throttle.busyMessage, retryAfter: 1) }
+        let user = try archive.read { try $0.users.find(username: username) }
         let actorName = user?.username ?? "(unknown user)"
-        if throttled {
-            try archive.record(AuditDraft(actor: actorName, role: "none", action: .loginThrottled, client: client))
-            throw DomainError.throttled(Self.throttledMessage)
-        }
+        let witness = ThrottleWitness(action: .loginThrottled, actor: actorName, role: "none", client: client)
+        let subjects = throttle.passwordSubjects(username: username, client: client)
+        let reservation = try throttle.reserve(subjects, archive: archive, witness: witness)
         let hash = user?.passwordHash ?? decoyHash
         let hasher = self.hasher
-        let (matches, stale) = try await work.run { (hasher.verify(password, encoded: hash), hasher.needsRehash(hash)) }
+        let (matches, stale) = try await throttle.check(reservation, archive: archive, work: work) {
+            (hasher.verify(password, encoded: hash), hasher.needsRehash(hash))
+        }
         guard let user, matches, !user.disabled else {
             let reason = user == nil ? "unknown user" : (user?.disabled == true ? "account disabled" : "wrong password")
-            let nowLocked = try archive.transaction { tx -> Bool in
-                try tx.uow.loginFailures.record(subject: subjects.account, at: now)
-                try tx.uow.loginFailures.record(subject: subjects.address, at: now)
-                try tx.record(AuditDraft(actor: actorName, role: "none", action: .loginFailed,
-                                         details: ["reason": reason], client: client))
-                return try tx.uow.loginFailures.count(subject: subjects.account, since: now - throttlePolicy.window)
-                    >= throttlePolicy.maxFailuresPerAccount
+            let draft = AuditDraft(actor: actorName, role: "none", action: .loginFailed, details: ["reason": reason], client: client)
+            if let lock = try throttle.recordFailure(draft, subjects: subjects, witness: witness, archive: archive) {
+                throw throttle.error(for: lock)
             }
-            throw nowLocked ? DomainError.throttled(Self.throttledMessage) : DomainError.authenticationFailed(Self.failedMessage)
+            throw DomainError.authenticationFailed(Self.failedMessage)
         }
-        let newHash: String? = stale ? try await work.run { try hasher.hash(password) } : nil
+        let now = archive.clock.now()
+        if user.oneTimePasswordExpired(at: now) {
+            try archive.transaction { tx in
+                try throttle.release(reservation, uow: tx.uow)
+                try tx.record(AuditDraft(actor: user.username, role: "none", action: .loginFailed,
+                                         details: ["reason": "one-time password expired"], client: client))
+            }
+            throw DomainError.gone(Self.expiredMessage)
+        }
+        // Rehashing is a courtesy: if it cannot run now, the next sign-in does it.
+        let newHash: String? = stale ? try? await work.run { try hasher.hash(password) } : nil
         let token = SecretToken.generate()
         let stage: Session.Stage = user.totpEnrolled ? .totp : .active
-        let session = try archive.transaction { tx -> Session in
-            if let newHash {
-                try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: user.mustChangePassword, at: user.passwordChangedAt)
+        let secondFactor = throttle.secondFactor(userID: user.id)
+        let created = try archive.transaction { tx -> Result<Session, DomainError> in
+            try throttle.release(reservation, uow: tx.uow)
+            // Someone has been guessing this account's codes: no new session waits at the TOTP step until it passes.
+            if stage == .totp, let lock = try throttle.refusal([secondFactor], now: now, uow: tx.uow) {
+                try throttle.note(lock, witness: witness, now: now, tx: tx)
+                return .failure(throttle.error(for: lock))
             }
-            try tx.uow.loginFailures.clear(subject: subjects.account)
+            if let newHash {
+                try tx.uow.users.updatePassword(userID: user.id, hash: newHash, mustChange: user.mustChangePassword,
+                                                oneTimeUntil: user.oneTimePasswordExpiresAt, at: user.passwordChangedAt)
+            }
+            if stage == .active { try throttle.clear([subjects[0]], uow: tx.uow) }
             let s = try tx.uow.sessions.create(tokenHash: SecretToken.hash(token), userID: user.id, stage: stage,
                                                 activeRole: user.sortedRoles.first, now: now,
                                                 expiresAt: now + sessionPolicy.absoluteTimeout, clientAddress: client)
@@ -83,41 +92,9 @@ public struct SignInService: Sendable {
                                      action: .loginSucceeded, target: "session:\(s.id)",
                                      details: ["next": stage == .totp ? "totp" : "none", "rehashed": newHash == nil ? "no" : "yes"],
                                      client: client))
-            return s
+            return .success(s)
         }
-        return SignedIn(token: token, session: session, user: user)
-    }
-
-    /// The second factor: a TOTP code for a session at the `.totp` stage. A code is accepted once.
-    public func verifyTOTP(session: Session, user: User, code: String, client: String) throws -> Session {
-        guard session.stage == .totp, let sealed = user.totpSecretSealed else {
-            throw DomainError.forbidden("No TOTP code is expected for this session.")
-        }
-        let now = archive.clock.now()
-        let subjects = throttleSubjects(username: user.username, client: client)
-        let secret = try TOTPSecrets(keys: keys).open(sealed, userID: user.id)
-        let counter = TOTP(secret: secret).validate(code.filter { !$0.isWhitespace }, at: Date(timeIntervalSince1970: TimeInterval(now)))
-        if let counter, Int64(counter) > (user.totpLastCounter ?? -1) {
-            return try archive.transaction { tx in
-                try tx.uow.users.setTOTPLastCounter(userID: user.id, counter: Int64(counter))
-                try tx.uow.sessions.update(id: session.id, stage: .active, activeRole: session.activeRole)
-                try tx.record(Actor(userID: user.id, username: user.username, role: session.activeRole, client: client)
-                    .draft(.totpVerified, target: "session:\(session.id)"))
-                var s = session
-                s.stage = .active
-                return s
-            }
-        }
-        let locked = try archive.transaction { tx -> Bool in
-            try tx.uow.loginFailures.record(subject: subjects.account, at: now)
-            try tx.record(Actor(userID: user.id, username: user.username, role: nil, client: client)
-                .draft(.totpFailed, target: "session:\(session.id)", details: ["reason": counter == nil ? "wrong code" : "code reused"]))
-            let failures = try tx.uow.loginFailures.count(subject: subjects.account, since: now - throttlePolicy.window)
-            if failures >= throttlePolicy.maxFailuresPerAccount { try tx.uow.sessions.delete(id: session.id) }
-            return failures >= throttlePolicy.maxFailuresPerAccount
-        }
-        throw locked ? DomainError.throttled(Self.throttledMessage)
-                     : DomainError.authenticationFailed("That code is not correct or was already used. Enter the current code from your authenticator.")
+        return SignedIn(token: token, session: try created.get(), user: user)
     }
 
     /// Finds the live session for a browser token, ending it if it has expired.
@@ -147,9 +124,14 @@ public struct SignInService: Sendable {
         }
     }
 
-    private func throttleSubjects(username: String, client: String) -> (account: [UInt8], address: [UInt8]) {
-        let key = BLAKE2b.hash(keys.blindIndexKey + Array("custos/throttle".utf8))
-        return (BLAKE2b.hash(Array("account:\(username)".utf8), key: key),
-                BLAKE2b.hash(Array("address:\(client)".utf8), key: key))
+    /// Deletes what no longer counts for anything: attempts the throttle window has passed, throttle notices past
+    /// their retention, and sessions past their end or idle too long. Returns the rows deleted of each.
+    public func purgeExpired() throws -> (attempts: Int, sessions: Int) {
+        let now = archive.clock.now()
+        return try archive.store.write { uow in
+            (try throttle.purge(now: now, uow: uow),
+             try uow.sessions.deleteExpired(now: now, idleSince: now - sessionPolicy.idleTimeout,
+                                            pendingSince: now - sessionPolicy.totpStepTimeout))
+        }
     }
 }

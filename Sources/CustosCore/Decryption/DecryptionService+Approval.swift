@@ -71,16 +71,14 @@ extension DecryptionService {
 
     /// A custodian approves request `id` with the partials its device `device` computed, one per message.
     /// Every proof is checked before anything is stored; a bad one approves nothing and counts towards a
-    /// lock-out. The k-th approval opens the grant.
+    /// lock-out (reserved before the check, so approvals sent in parallel cannot pass the limit together).
+    /// The k-th approval opens the grant.
     public func approve(id: Int64, partials: [Int64: PartialDecryption], user: User, device: DeviceIdentity,
                         actor: Actor) async throws -> ApprovalOutcome {
         let task = try approvalTask(id: id, user: user, actor: actor)
         let now = archive.clock.now()
-        let subject = approvalSubject(user.id)
+        let subject = throttle.approval(userID: user.id)
         let shareIndex = try archive.read { uow -> [Int: Int] in
-            guard try uow.loginFailures.count(subject: subject, since: now - throttle.window) < throttle.maxFailuresPerAccount else {
-                throw DomainError.throttled("Too many failed approval attempts. Wait 15 minutes before trying again.")
-            }
             let chain = try registry.chain(uow)
             var indices: [Int: Int] = [:]
             for epoch in task.commitments.keys {
@@ -98,18 +96,45 @@ extension DecryptionService {
         guard partials.count == task.items.count, task.items.allSatisfy({ partials[$0.messageID] != nil }) else {
             throw DomainError.invalidInput("Send one partial decryption for each of the \(task.items.count) messages of the request.")
         }
-        let valid = try await work.run { Self.verify(task, partials: partials, shareIndex: shareIndex) }
+        let witness = ThrottleWitness(action: .requestApprovalThrottled, actor: actor.username, role: actor.role?.rawValue ?? "none",
+                                      target: "request:\(id)", client: actor.client)
+        let reservation = try throttle.reserve([subject], archive: archive, witness: witness)
+        let valid = try await throttle.check(reservation, archive: archive, work: work, bounded: false) {
+            Self.verify(task, partials: partials, shareIndex: shareIndex)
+        }
         guard valid else {
-            try recordFailure(id: id, subject: subject, reason: "a partial decryption did not verify", actor: actor)
+            let draft = actor.draft(.requestApprovalFailed, target: "request:\(id)", details: ["reason": "a partial decryption did not verify"])
+            _ = try throttle.recordFailure(draft, subjects: [subject], witness: witness, archive: archive)
             throw DomainError.authenticationFailed("A partial decryption does not verify against the epoch's commitments; nothing was recorded.")
         }
+        let approvals: Int
+        do {
+            approvals = try record(id: id, partials: partials, task: task, user: user, device: device, actor: actor, now: now) { uow in
+                try throttle.release(reservation, uow: uow)
+                try throttle.clear([subject], uow: uow)
+            }
+        } catch {
+            // The partials verified: whatever stopped the approval, it was no failed attempt.
+            throttle.releaseAfterError(reservation, archive: archive)
+            throw error
+        }
+        if approvals >= task.threshold, let expiresAt = try await openGrant(id) {
+            return .granted(expiresAt: expiresAt)
+        }
+        return .recorded(approvals: approvals, needed: task.threshold)
+    }
+
+    /// Stores a verified approval and its sealed partials, with `also` in the same transaction; returns the
+    /// approvals now in.
+    private func record(id: Int64, partials: [Int64: PartialDecryption], task: ApprovalTask, user: User, device: DeviceIdentity,
+                        actor: Actor, now: Int64, also: (any UnitOfWork) throws -> Void) throws -> Int {
         let vault = self.vault
         let sealed = try task.items.map { item -> SealedForMessage in
             let partial = partials[item.messageID]!
             return SealedForMessage(messageID: item.messageID, shareIndex: partial.index,
                                     sealed: try vault.seal(partial: partial, requestID: id, messageID: item.messageID))
         }
-        let approvals = try archive.transaction { tx -> Int in
+        return try archive.transaction { tx -> Int in
             guard let r = try tx.uow.decryption.find(id: id), let current = try tx.uow.users.find(id: user.id) else {
                 throw DomainError.notFound("There is no request with that number.")
             }
@@ -119,17 +144,13 @@ extension DecryptionService {
             }
             try tx.uow.decryption.addDecision(requestID: id, custodianID: user.id, approved: true, at: now)
             try tx.uow.decryption.addPartials(requestID: id, sealed)
-            try tx.uow.loginFailures.clear(subject: subject)
+            try also(tx.uow)
             let approvals = decisions.filter(\.approved).count + 1
             try tx.record(actor.draft(.requestApproved, target: "request:\(id)",
                                       details: ["approvals": "\(approvals)", "needed": "\(r.threshold)", "messages": "\(r.messageCount)",
                                                 "device": device.fingerprint]))
             return approvals
         }
-        if approvals >= task.threshold, let expiresAt = try await openGrant(id) {
-            return .granted(expiresAt: expiresAt)
-        }
-        return .recorded(approvals: approvals, needed: task.threshold)
     }
 
     /// Every partial is the approver's (its share index in the message's epoch) and its proof holds.
@@ -227,18 +248,5 @@ extension DecryptionService {
             defer { Sodium.wipe(&key) }
             return SealedForMessage(messageID: m.messageID, sealed: try vault.seal(messageKey: key, requestID: id, messageID: m.messageID))
         }
-    }
-
-    private func recordFailure(id: Int64, subject: [UInt8], reason: String, actor: Actor) throws {
-        let now = archive.clock.now()
-        try archive.transaction { tx in
-            try tx.uow.loginFailures.record(subject: subject, at: now)
-            try tx.record(actor.draft(.requestApprovalFailed, target: "request:\(id)", details: ["reason": reason]))
-        }
-    }
-
-    /// The throttle subject of a custodian's approval attempts (apart from its sign-in attempts).
-    func approvalSubject(_ userID: Int64) -> [UInt8] {
-        BLAKE2b.hash(Array("approve:\(userID)".utf8), key: BLAKE2b.hash(keys.blindIndexKey + Array("custos/throttle".utf8)))
     }
 }

@@ -15,7 +15,7 @@ public struct DecryptionService: Sendable {
     let vault: GrantVault
     let work: BlockingWork
     public let policy: DecryptionPolicy
-    let throttle: ThrottlePolicy
+    let throttle: Throttle
 
     public init(archive: Archive, registry: EpochRegistry, indexer: MetadataIndexer, keys: ServerKeys, work: BlockingWork,
                 policy: DecryptionPolicy = DecryptionPolicy(), throttle: ThrottlePolicy = ThrottlePolicy()) throws {
@@ -26,7 +26,7 @@ public struct DecryptionService: Sendable {
         self.vault = try GrantVault(keys: keys)
         self.work = work
         self.policy = policy
-        self.throttle = throttle
+        self.throttle = Throttle(policy: throttle, keys: keys)
     }
 
     // MARK: Filing

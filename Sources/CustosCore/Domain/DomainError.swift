@@ -6,7 +6,8 @@ public enum DomainError: Error, Equatable, Sendable {
     case forbidden(String)
     case conflict(String)
     case roleConflict(String)
-    case throttled(String)
+    /// Too many attempts, or too much work waiting: try again after `retryAfter` seconds.
+    case throttled(String, retryAfter: Int64)
     case authenticationFailed(String)
     /// Something that worked once and no longer does (a used or expired one-time code).
     case gone(String)
@@ -19,10 +20,16 @@ extension DomainError {
     public var message: String {
         switch self {
         case .invalidInput(let m), .notFound(let m), .forbidden(let m), .conflict(let m),
-             .roleConflict(let m), .throttled(let m), .authenticationFailed(let m), .gone(let m):
+             .roleConflict(let m), .throttled(let m, _), .authenticationFailed(let m), .gone(let m):
             return m
         case .auditUnavailable:
             return "The action was not carried out because it could not be recorded in the audit log."
         }
+    }
+
+    /// Seconds to wait before trying again, for a refusal that names them.
+    public var retryAfter: Int64? {
+        if case .throttled(_, let seconds) = self { return seconds }
+        return nil
     }
 }

@@ -44,16 +44,3 @@ public struct SessionPolicy: Sendable {
         return now < session.expiresAt && now - session.lastSeenAt < idle
     }
 }
-
-/// Login throttling limits, per account and per client address, over a sliding window.
-public struct ThrottlePolicy: Sendable {
-    public var window: Int64
-    public var maxFailuresPerAccount: Int
-    public var maxFailuresPerAddress: Int
-
-    public init(window: Int64 = 15 * 60, maxFailuresPerAccount: Int = 5, maxFailuresPerAddress: Int = 20) {
-        self.window = window
-        self.maxFailuresPerAccount = maxFailuresPerAccount
-        self.maxFailuresPerAddress = maxFailuresPerAddress
-    }
-}

@@ -15,11 +15,13 @@ public struct User: Sendable, Equatable, Identifiable {
     public var passwordChangedAt: Int64
     public var lastLoginAt: Int64?
     public var roles: Set<Role>
+    /// When the one-time password stops working; nil once the person has chosen their own.
+    public var oneTimePasswordExpiresAt: Int64?
 
     public init(id: Int64, username: String, displayName: String, passwordHash: String,
                 mustChangePassword: Bool, totpSecretSealed: [UInt8]?, totpLastCounter: Int64?,
                 disabled: Bool, createdAt: Int64, passwordChangedAt: Int64, lastLoginAt: Int64?,
-                roles: Set<Role>) {
+                roles: Set<Role>, oneTimePasswordExpiresAt: Int64? = nil) {
         self.id = id
         self.username = username
         self.displayName = displayName
@@ -32,6 +34,12 @@ public struct User: Sendable, Equatable, Identifiable {
         self.passwordChangedAt = passwordChangedAt
         self.lastLoginAt = lastLoginAt
         self.roles = roles
+        self.oneTimePasswordExpiresAt = oneTimePasswordExpiresAt
+    }
+
+    /// Whether the password is a one-time password past its time (one without an expiry counts as past it).
+    public func oneTimePasswordExpired(at now: Int64) -> Bool {
+        mustChangePassword && now >= (oneTimePasswordExpiresAt ?? 0)
     }
 
     /// Whether TOTP is enrolled.
@@ -49,15 +57,18 @@ public struct NewUser: Sendable {
     public var mustChangePassword: Bool
     public var roles: Set<Role>
     public var createdAt: Int64
+    /// Required when `mustChangePassword`: when the one-time password stops working.
+    public var oneTimePasswordExpiresAt: Int64?
 
     public init(username: String, displayName: String, passwordHash: String, mustChangePassword: Bool,
-                roles: Set<Role>, createdAt: Int64) {
+                roles: Set<Role>, createdAt: Int64, oneTimePasswordExpiresAt: Int64? = nil) {
         self.username = username
         self.displayName = displayName
         self.passwordHash = passwordHash
         self.mustChangePassword = mustChangePassword
         self.roles = roles
         self.createdAt = createdAt
+        self.oneTimePasswordExpiresAt = oneTimePasswordExpiresAt
     }
 }
 

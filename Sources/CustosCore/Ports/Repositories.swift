@@ -43,9 +43,12 @@ public protocol UserRepository {
     func find(username: String) throws -> User?
     func all() throws -> [User]
     func count() throws -> Int
-    func updatePassword(userID: Int64, hash: String, mustChange: Bool, at: Int64) throws
+    /// Sets the password; `oneTimeUntil` is when a one-time password (`mustChange`) stops working.
+    func updatePassword(userID: Int64, hash: String, mustChange: Bool, oneTimeUntil: Int64?, at: Int64) throws
     func setTOTP(userID: Int64, sealedSecret: [UInt8]?, lastCounter: Int64?) throws
-    func setTOTPLastCounter(userID: Int64, counter: Int64) throws
+    /// Records `counter` as the last TOTP step used, only if it is later than the one recorded; false if it is not
+    /// (the step was used already, perhaps by a sign-in running at the same moment).
+    func advanceTOTPCounter(userID: Int64, to counter: Int64) throws -> Bool
     func setDisabled(userID: Int64, disabled: Bool) throws
     func setRoles(userID: Int64, roles: Set<Role>, grantedBy: Int64?, at: Int64) throws
     func recordLogin(userID: Int64, at: Int64) throws
@@ -58,17 +61,35 @@ public protocol SessionRepository {
     func find(tokenHash: [UInt8]) throws -> Session?
     func touch(id: Int64, at: Int64) throws
     func update(id: Int64, stage: Session.Stage, activeRole: Role?) throws
+    /// Moves a session waiting at the TOTP step to active; false if it no longer waits there (or is gone).
+    func activate(id: Int64) throws -> Bool
     func delete(id: Int64) throws
     func deleteAll(userID: Int64, except keep: Int64?) throws
-    func deleteExpired(before cutoffIdle: Int64, now: Int64) throws -> Int
+    /// Ends every session of a person at `stage`; returns how many.
+    @discardableResult
+    func deleteAll(userID: Int64, stage: Session.Stage) throws -> Int
+    /// Deletes sessions past their end, idle since before `idleSince`, or waiting at the TOTP step since before
+    /// `pendingSince`; returns how many.
+    func deleteExpired(now: Int64, idleSince: Int64, pendingSince: Int64) throws -> Int
     func count(userID: Int64) throws -> Int
 }
 
-/// Failed sign-in attempts, keyed by an opaque subject token (account or client address).
+/// Attempts counted by the throttle, keyed by an opaque subject token (see `Throttle`): failures, and
+/// reservations of attempts in progress, which count as failures until they are released.
 public protocol LoginFailureRepository {
-    func record(subject: [UInt8], at: Int64) throws
-    func count(subject: [UInt8], since: Int64) throws -> Int
+    /// Counts one attempt; returns its id, by which a reservation is released.
+    @discardableResult
+    func record(subject: [UInt8], at: Int64) throws -> Int64
+    /// Stops counting the attempts with these ids.
+    func remove(ids: [Int64]) throws
+    /// The attempts counted for `subject` at or after `since`.
+    func tally(subject: [UInt8], since: Int64) throws -> ThrottleTally
     func clear(subject: [UInt8]) throws
+    /// When `subject`'s last throttle audit entry was written and the refusals counted since without one.
+    func notice(subject: [UInt8]) throws -> ThrottleNotice?
+    func saveNotice(subject: [UInt8], _ notice: ThrottleNotice) throws
+    /// Deletes attempts counted before `before` and notices written before `noticesBefore`; returns how many rows.
+    func purge(before: Int64, noticesBefore: Int64) throws -> Int
 }
 
 /// The append-only audit log and its checkpoints.

@@ -69,7 +69,11 @@ public enum AccessReportBuilder {
         var logins: [String: (succeeded: Int, failed: Int, lockouts: Int)] = [:]
         for e in of(.loginSucceeded) { logins[e.actor, default: (0, 0, 0)].succeeded += 1 }
         for e in of(.loginFailed) { logins[e.actor, default: (0, 0, 0)].failed += 1 }
-        for e in of(.loginThrottled) { logins[e.actor, default: (0, 0, 0)].lockouts += 1 }
+        // A lockout is an account paused: from one address, or at the TOTP step. An address paused for every
+        // account, and the short waits an account imposes after failures, are not lockouts of that account.
+        for e in of(.loginThrottled) where !["address", "account"].contains(detail(e, "scope") ?? "") {
+            logins[e.actor, default: (0, 0, 0)].lockouts += 1
+        }
 
         // Flags: after hours, volume, pairs, dormant accounts, revocations.
         var afterHours: [String: (count: Int, first: Int64)] = [:]

@@ -33,6 +33,10 @@ struct SQLiteSessionRepository: SessionRepository {
         try db.run("UPDATE sessions SET stage = ?, active_role = ? WHERE id = ?", stage.rawValue, activeRole?.rawValue, id)
     }
 
+    func activate(id: Int64) throws -> Bool {
+        try db.run("UPDATE sessions SET stage = 'active' WHERE id = ? AND stage = 'totp'", id) == 1
+    }
+
     func delete(id: Int64) throws {
         try db.run("DELETE FROM sessions WHERE id = ?", id)
     }
@@ -41,8 +45,14 @@ struct SQLiteSessionRepository: SessionRepository {
         try db.run("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?", userID, keep)
     }
 
-    func deleteExpired(before cutoffIdle: Int64, now: Int64) throws -> Int {
-        try db.run("DELETE FROM sessions WHERE last_seen_at < ? OR expires_at <= ?", cutoffIdle, now)
+    @discardableResult
+    func deleteAll(userID: Int64, stage: Session.Stage) throws -> Int {
+        try db.run("DELETE FROM sessions WHERE user_id = ? AND stage = ?", userID, stage.rawValue)
+    }
+
+    func deleteExpired(now: Int64, idleSince: Int64, pendingSince: Int64) throws -> Int {
+        try db.run("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? OR (stage = 'totp' AND last_seen_at <= ?)",
+                   now, idleSince, pendingSince)
     }
 
     func count(userID: Int64) throws -> Int {
@@ -50,19 +60,44 @@ struct SQLiteSessionRepository: SessionRepository {
     }
 }
 
-/// Failed sign-ins per opaque subject.
+/// Attempts counted by the throttle, and its audit notices, per opaque subject.
 struct SQLiteLoginFailureRepository: LoginFailureRepository {
     let db: SQLiteConnection
 
-    func record(subject: [UInt8], at: Int64) throws {
+    @discardableResult
+    func record(subject: [UInt8], at: Int64) throws -> Int64 {
         try db.run("INSERT INTO login_failures (subject, at) VALUES (?, ?)", subject, at)
+        return db.lastInsertRowID
     }
 
-    func count(subject: [UInt8], since: Int64) throws -> Int {
-        Int(try db.queryOne("SELECT count(*) FROM login_failures WHERE subject = ? AND at >= ?", subject, since)?.int(0) ?? 0)
+    func remove(ids: [Int64]) throws {
+        for id in ids { try db.run("DELETE FROM login_failures WHERE id = ?", id) }
+    }
+
+    func tally(subject: [UInt8], since: Int64) throws -> ThrottleTally {
+        guard let r = try db.queryOne("SELECT count(*), min(at), max(at) FROM login_failures WHERE subject = ? AND at >= ?",
+                                      subject, since) else { return ThrottleTally(count: 0, oldest: nil, newest: nil) }
+        return ThrottleTally(count: Int(try r.int(0)), oldest: try r.optionalInt(1), newest: try r.optionalInt(2))
     }
 
     func clear(subject: [UInt8]) throws {
         try db.run("DELETE FROM login_failures WHERE subject = ?", subject)
+    }
+
+    func notice(subject: [UInt8]) throws -> ThrottleNotice? {
+        guard let r = try db.queryOne("SELECT since, refused FROM throttle_notices WHERE subject = ?", subject) else { return nil }
+        return ThrottleNotice(since: try r.int(0), refused: Int(try r.int(1)))
+    }
+
+    func saveNotice(subject: [UInt8], _ notice: ThrottleNotice) throws {
+        try db.run("""
+            INSERT INTO throttle_notices (subject, since, refused) VALUES (?, ?, ?)
+            ON CONFLICT (subject) DO UPDATE SET since = excluded.since, refused = excluded.refused
+            """, subject, notice.since, notice.refused)
+    }
+
+    func purge(before: Int64, noticesBefore: Int64) throws -> Int {
+        try db.run("DELETE FROM login_failures WHERE at < ?", before)
+            + db.run("DELETE FROM throttle_notices WHERE since < ?", noticesBefore)
     }
 }

@@ -6,14 +6,16 @@ struct SQLiteUserRepository: UserRepository {
 
     private static let columns = """
         id, username, display_name, password_hash, must_change_password, totp_secret_sealed,
-        totp_last_counter, disabled, created_at, password_changed_at, last_login_at
+        totp_last_counter, disabled, created_at, password_changed_at, last_login_at, one_time_password_expires_at
         """
 
     func create(_ u: NewUser) throws -> User {
         try db.run("""
-            INSERT INTO users (username, display_name, password_hash, must_change_password, created_at, password_changed_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """, u.username, u.displayName, u.passwordHash, u.mustChangePassword, u.createdAt, u.createdAt)
+            INSERT INTO users (username, display_name, password_hash, must_change_password, created_at, password_changed_at,
+                               one_time_password_expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, u.username, u.displayName, u.passwordHash, u.mustChangePassword, u.createdAt, u.createdAt,
+            u.mustChangePassword ? u.oneTimePasswordExpiresAt : nil)
         let id = db.lastInsertRowID
         try setRoles(userID: id, roles: u.roles, grantedBy: nil, at: u.createdAt)
         guard let user = try find(id: id) else { throw DomainError.notFound("user vanished after insert") }
@@ -38,17 +40,22 @@ struct SQLiteUserRepository: UserRepository {
         Int(try db.queryOne("SELECT count(*) FROM users")?.int(0) ?? 0)
     }
 
-    func updatePassword(userID: Int64, hash: String, mustChange: Bool, at: Int64) throws {
-        try db.run("UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ? WHERE id = ?",
-                   hash, mustChange, at, userID)
+    func updatePassword(userID: Int64, hash: String, mustChange: Bool, oneTimeUntil: Int64?, at: Int64) throws {
+        try db.run("""
+            UPDATE users SET password_hash = ?, must_change_password = ?, password_changed_at = ?, one_time_password_expires_at = ?
+            WHERE id = ?
+            """, hash, mustChange, at, mustChange ? oneTimeUntil : nil, userID)
     }
 
     func setTOTP(userID: Int64, sealedSecret: [UInt8]?, lastCounter: Int64?) throws {
         try db.run("UPDATE users SET totp_secret_sealed = ?, totp_last_counter = ? WHERE id = ?", sealedSecret, lastCounter, userID)
     }
 
-    func setTOTPLastCounter(userID: Int64, counter: Int64) throws {
-        try db.run("UPDATE users SET totp_last_counter = ? WHERE id = ?", counter, userID)
+    func advanceTOTPCounter(userID: Int64, to counter: Int64) throws -> Bool {
+        try db.run("""
+            UPDATE users SET totp_last_counter = ?
+            WHERE id = ? AND (totp_last_counter IS NULL OR totp_last_counter < ?)
+            """, counter, userID, counter) == 1
     }
 
     func setDisabled(userID: Int64, disabled: Bool) throws {
@@ -73,6 +80,7 @@ struct SQLiteUserRepository: UserRepository {
         return User(id: id, username: try row.text(1), displayName: try row.text(2), passwordHash: try row.text(3),
                     mustChangePassword: try row.bool(4), totpSecretSealed: try row.optionalBlob(5),
                     totpLastCounter: try row.optionalInt(6), disabled: try row.bool(7), createdAt: try row.int(8),
-                    passwordChangedAt: try row.int(9), lastLoginAt: try row.optionalInt(10), roles: Set(roles))
+                    passwordChangedAt: try row.int(9), lastLoginAt: try row.optionalInt(10), roles: Set(roles),
+                    oneTimePasswordExpiresAt: try row.optionalInt(11))
     }
 }

@@ -76,9 +76,9 @@ public func buildApplication(system: CustosSystem, configuration: WebConfigurati
     )
 }
 
-/// Runs `app` and, beside it, the timer that ends grants when their time is up and lapses requests
-/// nobody approved in time (deleting their key material), and the disposition schedule; stops them all
-/// when the server stops.
+/// Runs `app` and, beside it, the timer that ends grants when their time is up, lapses requests nobody
+/// approved in time (deleting their key material) and deletes expired sessions and old throttle rows, and
+/// the disposition schedule; stops them all when the server stops.
 public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every seconds: Int = 30,
                   disposition: DispositionSchedule = DispositionSchedule()) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -95,6 +95,13 @@ public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every s
                     // The next round tries again; expired grants are refused at once regardless, as every
                     // content view checks the grant's end time itself.
                     Logger(label: "custos.grants").error("ending expired grants failed: \(String(describing: type(of: error)))")
+                }
+                do {
+                    _ = try system.signIn.purgeExpired()
+                } catch {
+                    // Expired sessions are refused when used, and old attempts fall outside every count; the next round
+                    // tries again to delete them.
+                    Logger(label: "custos.sign-in").error("purging expired sessions and throttle rows failed: \(String(describing: type(of: error)))")
                 }
             }
         }

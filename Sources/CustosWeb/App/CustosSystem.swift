@@ -34,24 +34,29 @@ public struct CustosSystem: Sendable {
     static func keysPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("keys") }
     static func headPath(_ dir: String) -> String { (dir as NSString).appendingPathComponent(AuditHeadFile.fileName) }
 
-    /// Opens an initialised data directory.
+    /// Opens an initialised data directory. `work` runs password hashing and other heavy work; one-time passwords
+    /// issued here work for `oneTimePasswordLifetime` seconds.
     public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
                             decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
                             reportSettings: AccessReportSettings = AccessReportSettings(),
-                            auditHead: AuditHeadAnchor.Mode = .immediate) throws -> CustosSystem {
+                            auditHead: AuditHeadAnchor.Mode = .immediate,
+                            oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime,
+                            work: BlockingWork = BlockingWork()) throws -> CustosSystem {
         guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
             throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
         return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
                                 sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
-                                reportSettings: reportSettings, auditHead: auditHead)
+                                reportSettings: reportSettings, auditHead: auditHead,
+                                oneTimePasswordLifetime: oneTimePasswordLifetime, work: work)
     }
 
     private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
                  sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
-                 reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate) throws {
+                 reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate,
+                 oneTimePasswordLifetime: Int64, work: BlockingWork = BlockingWork()) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
@@ -60,11 +65,10 @@ public struct CustosSystem: Sendable {
         let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory), mode: auditHead))
         archive = Archive(store: store, auditLog: log, clock: clock)
         let hasher = PasswordHasher()
-        let work = BlockingWork()
         signIn = try SignInService(archive: archive, keys: keys, hasher: hasher, work: work,
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
-        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work)
-        users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys)
+        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work, throttlePolicy: throttlePolicy)
+        users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys, oneTimePasswordLifetime: oneTimePasswordLifetime)
         registry = EpochRegistry()
         ceremonies = CeremonyService(archive: archive, registry: registry)
         devices = CustodianDeviceService(archive: archive)
@@ -82,9 +86,12 @@ public struct CustosSystem: Sendable {
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
-    /// one-time password is returned to be shown once. Refuses a directory that already has content.
+    /// one-time password (working for `oneTimePasswordLifetime` seconds) is returned to be shown once.
+    /// Refuses a directory that already has content.
     public static func initialize(dataDirectory: String, resources: Resources, adminUsername: String = "admin",
-                                  clock: any Clock = SystemClock(), minimumRetentionDays: Int = 366) async throws -> (CustosSystem, UserAdministration.Created) {
+                                  clock: any Clock = SystemClock(), minimumRetentionDays: Int = 366,
+                                  oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime)
+        async throws -> (CustosSystem, UserAdministration.Created) {
         guard (1...73_050).contains(minimumRetentionDays) else { throw StartupError("the minimum retention period must be 1 to 73,050 days") }
         let fm = FileManager.default
         if fm.fileExists(atPath: dataDirectory) {
@@ -96,7 +103,8 @@ public struct CustosSystem: Sendable {
         try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keys = try ServerKeys.create(in: keysPath(dataDirectory))
         let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
-                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy())
+                                      sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy(),
+                                      oneTimePasswordLifetime: oneTimePasswordLifetime)
         _ = try system.archive.transaction { tx in
             try tx.uow.retention.setMinimumDays(minimumRetentionDays, at: clock.now())
             try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created",

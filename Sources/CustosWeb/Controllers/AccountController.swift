@@ -38,7 +38,15 @@ struct AccountController {
                                               new: form["new_password"] ?? "", confirm: form["confirm_password"] ?? "",
                                               actor: context.actor)
         } catch let error as DomainError {
-            return passwordPage(context, error: error.message, status: error == .auditUnavailable ? .serviceUnavailable : .badRequest)
+            let status: HTTPResponse.Status = switch error {
+            case .auditUnavailable: .serviceUnavailable
+            case .throttled: .tooManyRequests
+            case .gone: .gone
+            default: .badRequest
+            }
+            var response = passwordPage(context, error: error.message, status: status)
+            response.headers.addRetryAfter(for: error)
+            return response
         }
         var user = auth.user
         user.mustChangePassword = false

@@ -39,6 +39,7 @@ struct AdminController {
                 return Response(status: .seeOther, headers: [.location: Paths.with(Paths.adminUser, id: user.id) + (disabled ? "?done=disabled" : "?done=enabled")])
             }
         }
+        routes.post(Paths.adminUserOneTimePassword, .roles([.admin]), issueOneTimePassword)
     }
 
     static let notices = [
@@ -58,11 +59,22 @@ struct AdminController {
             let created = try await users.create(username: username, displayName: display, roles: roles, actor: context.actor)
             return renderer.page("admin/user-created", UserCreatedView(
                 chrome: ChromeBuilder.make("Account created", context: context, current: Paths.adminUsers),
-                username: created.user.username, password: created.oneTimePassword,
-                userPath: Paths.with(Paths.adminUser, id: created.user.id)), status: .created)
+                username: created.user.username, password: created.oneTimePassword, reissued: false,
+                hours: Int(users.oneTimePasswordLifetime / 3_600), userPath: Paths.with(Paths.adminUser, id: created.user.id)),
+                status: .created)
         } catch let error as DomainError where error != .auditUnavailable {
             return newUserPage(context, username: username, displayName: display, roles: roles, error: error.message, status: .badRequest)
         }
+    }
+
+    /// A new one-time password for someone else's account (theirs expired, or was lost).
+    @Sendable func issueOneTimePassword(_ request: Request, _ context: AppContext) async throws -> Response {
+        let user = try findUser(context)
+        let issued = try await users.issueOneTimePassword(userID: user.id, actor: context.actor)
+        return renderer.page("admin/user-created", UserCreatedView(
+            chrome: ChromeBuilder.make("One-time password issued", context: context, current: Paths.adminUsers),
+            username: issued.user.username, password: issued.oneTimePassword, reissued: true,
+            hours: Int(users.oneTimePasswordLifetime / 3_600), userPath: Paths.with(Paths.adminUser, id: issued.user.id)))
     }
 
     private func findUser(_ context: AppContext) throws -> User {
@@ -87,6 +99,7 @@ struct AdminController {
             rolesAction: Paths.with(Paths.adminUserRoles, id: user.id),
             disableAction: Paths.with(Paths.adminUserDisable, id: user.id),
             enableAction: Paths.with(Paths.adminUserEnable, id: user.id),
+            oneTimePasswordAction: Paths.with(Paths.adminUserOneTimePassword, id: user.id),
             isSelf: context.auth?.user.id == user.id), status: status)
     }
 }
@@ -131,8 +144,10 @@ struct RoleChoice: Sendable {
 
 struct UsersView: Sendable { var chrome: Chrome; var users: [UserRow]; var newUserPath: String }
 struct NewUserView: Sendable { var chrome: Chrome; var username: String; var displayName: String; var roles: [RoleChoice]; var action: String }
-struct UserCreatedView: Sendable { var chrome: Chrome; var username: String; var password: String; var userPath: String }
+struct UserCreatedView: Sendable {
+    var chrome: Chrome; var username: String; var password: String; var reissued: Bool; var hours: Int; var userPath: String
+}
 struct UserDetailView: Sendable {
     var chrome: Chrome; var user: UserRow; var roles: [RoleChoice]
-    var rolesAction: String; var disableAction: String; var enableAction: String; var isSelf: Bool
+    var rolesAction: String; var disableAction: String; var enableAction: String; var oneTimePasswordAction: String; var isSelf: Bool
 }

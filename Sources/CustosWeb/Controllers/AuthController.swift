@@ -41,10 +41,13 @@ struct AuthController {
             let status: HTTPResponse.Status = switch error {
             case .throttled: .tooManyRequests
             case .invalidInput: .badRequest
+            case .gone: .gone
             default: .unauthorized
             }
-            return renderer.page("login", LoginView(chrome: ChromeBuilder.make("Sign in", context: context, error: error.message),
-                                                    username: username), status: status)
+            var response = renderer.page("login", LoginView(chrome: ChromeBuilder.make("Sign in", context: context, error: error.message),
+                                                            username: username), status: status)
+            response.headers.addRetryAfter(for: error)
+            return response
         }
     }
 
@@ -60,6 +63,7 @@ struct AuthController {
                 var response = renderer.page("login", LoginView(chrome: ChromeBuilder.make("Sign in", context: context, error: error.message),
                                                                 username: auth.user.username), status: .tooManyRequests)
                 response.headers.append(.init(name: .setCookie, value: cookies.clearSession()))
+                response.headers.addRetryAfter(for: error)
                 return response
             }
             return renderer.page("login-totp", TOTPStepView(chrome: ChromeBuilder.make("Enter your code", context: context, error: error.message)),
@@ -74,6 +78,13 @@ struct AuthController {
         if user.mustChangePassword { return Paths.accountPassword }
         if user.roles.contains(where: \.requiresTOTP) && !user.totpEnrolled { return Paths.accountTOTP }
         return Paths.home
+    }
+}
+
+extension HTTPFields {
+    /// Adds `Retry-After` when the error names a wait.
+    mutating func addRetryAfter(for error: DomainError) {
+        if let seconds = error.retryAfter { self[.retryAfter] = "\(seconds)" }
     }
 }
 

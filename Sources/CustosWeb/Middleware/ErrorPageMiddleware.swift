@@ -28,7 +28,8 @@ struct ErrorPageMiddleware: RouterMiddleware {
                 ])
             }
             // Only the headers an error is meant to carry (Allow on a 405, Retry-After on a 429).
-            let extra = (error as? HTTPError)?.headers.filter { $0.name == .allow || $0.name == .retryAfter } ?? []
+            var extra = (error as? HTTPError)?.headers.filter { $0.name == .allow || $0.name == .retryAfter } ?? []
+            if let seconds = (error as? DomainError)?.retryAfter { extra.append(.init(name: .retryAfter, value: "\(seconds)")) }
             if request.uri.path.hasPrefix("/api/") {
                 let body = "{\"error\":\(CanonicalJSON.string(message)),\"request_id\":\(CanonicalJSON.string(context.id))}"
                 var response = Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],

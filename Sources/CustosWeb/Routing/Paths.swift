@@ -16,6 +16,7 @@ public enum Paths {
     public static let adminUserRoles = "/admin/users/{id}/roles"
     public static let adminUserDisable = "/admin/users/{id}/disable"
     public static let adminUserEnable = "/admin/users/{id}/enable"
+    public static let adminUserOneTimePassword = "/admin/users/{id}/one-time-password"
     public static let healthz = "/healthz"
     public static let adminKeys = "/admin/keys"
     public static let adminTokens = "/admin/capture-tokens"
