@@ -26,29 +26,18 @@ struct Refusal: Error {
 enum ContentID {
     /// `<platform>:` + lower-hex BLAKE2b-256 of `content`: the same bytes give the same uid on every run.
     static func uid(platform: String, content: [UInt8]) -> String {
-        platform + ":" + hex(BLAKE2b.hash(content))
+        platform + ":" + Hex.encode(BLAKE2b.hash(content))
     }
 
     /// A source's own message id, never stored as given (ids can carry phone numbers or addresses): `<platform>:` +
     /// lower-hex BLAKE2b-256 keyed for this purpose over platform ‖ 0x00 ‖ id. Stable, so re-runs are duplicates; like
     /// email uids it can confirm a guessed id, and shows none.
     static func uid(platform: String, sourceID: String) -> String {
-        platform + ":" + hex(BLAKE2b.hash(Array(platform.utf8) + [0] + Array(sourceID.utf8), key: sourceKey))
+        platform + ":" + Hex.encode(BLAKE2b.hash(Array(platform.utf8) + [0] + Array(sourceID.utf8), key: sourceKey))
     }
 
     private static let sourceKey = BLAKE2b.hash(Array("custos/v1/source-uid".utf8))
 
-    /// Lower-case hex of `bytes`.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }
 
 /// Builds the participant list in the canonical order without duplicates.

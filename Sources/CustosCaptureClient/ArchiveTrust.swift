@@ -23,7 +23,7 @@ public struct ArchiveTrust: Sendable {
         let env = ProcessInfo.processInfo.environment
         let base = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((env["HOME"] ?? NSTemporaryDirectory()) as NSString).appendingPathComponent(".local/state")
-        let name = "trust-" + root.prefix(8).map { String(format: "%02x", $0) }.joined() + ".json"
+        let name = "trust-" + Hex.encode(Array(root.prefix(8))) + ".json"
         return ((base as NSString).appendingPathComponent("custos") as NSString).appendingPathComponent(name)
     }
 

@@ -35,7 +35,7 @@ public struct DeviceIdentity: Sendable, Equatable {
     /// 8 groups of 4 joined by "-": what a person compares between the key file's CLI and the web page.
     public var fingerprint: String {
         let digest = BLAKE2b.hash(Array("custos/v1/device-fingerprint".utf8) + encryptionKey.bytes + signingKey)
-        let hex = DeviceHex.encode(Array(digest.prefix(16)))
+        let hex = Hex.encode(Array(digest.prefix(16)))
         return stride(from: 0, to: hex.count, by: 4).map { start in
             let from = hex.index(hex.startIndex, offsetBy: start)
             return String(hex[from..<hex.index(from, offsetBy: 4)])
@@ -69,7 +69,7 @@ public enum DeviceRequestSignature {
 
     /// The bytes a request's signature covers.
     public static func message(method: String, path: String, body: [UInt8], time: Int64, nonce: String) -> [UInt8] {
-        let text = "custos/v1/device-request\n" + method + "\n" + path + "\n" + DeviceHex.encode(BLAKE2b.hash(body))
+        let text = "custos/v1/device-request\n" + method + "\n" + path + "\n" + Hex.encode(BLAKE2b.hash(body))
             + "\n" + String(time) + "\n" + nonce
         return Array(text.utf8)
     }
@@ -93,20 +93,5 @@ public enum DeviceRequestSignature {
     /// Encodes bytes as padded standard base64, as the headers and the enrolment request carry them.
     public static func base64(_ bytes: [UInt8]) -> String {
         ThresholdWire.base64(bytes)
-    }
-}
-
-/// Lower-case hex for this file's text forms (the module has no shared hex helper).
-enum DeviceHex {
-    /// Two lower-case hex digits per byte.
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -73,7 +73,7 @@ public struct EpochChainError: Error, Equatable, Sendable, CustomStringConvertib
 /// (TUF's root rotation is the model: each version is signed by a threshold of the version before).
 public enum EpochChain {
     /// The trust root: the first epoch's transcript hash, as 64 hex digits.
-    public static func root(of first: EpochTranscript) -> String { ThresholdWire.hex(first.hash) }
+    public static func root(of first: EpochTranscript) -> String { Hex.encode(first.hash) }
 
     /// Parses a trust root given as 64 hex digits (spaces and dashes allowed).
     public static func parseRoot(_ text: String) throws -> [UInt8] {

@@ -31,15 +31,6 @@ enum ThresholdWire {
         return out
     }
 
-    /// Lowercase hexadecimal.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xf)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Copies secret bytes into a buffer of their own, so the owner's wipe reaches the only copy it holds.
     static func freshCopy(_ bytes: [UInt8]) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in

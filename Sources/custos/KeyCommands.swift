@@ -1,5 +1,6 @@
 import ArgumentParser
 import CustosCore
+import CustosCrypto
 import CustosWeb
 import Foundation
 

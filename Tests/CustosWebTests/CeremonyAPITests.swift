@@ -1,5 +1,6 @@
 @testable import CustosCrypto
 import CustosCore
+import CustosCrypto
 import CustosTestSupport
 import CustosWeb
 import Foundation

@@ -21,14 +21,7 @@ public struct Migration: Sendable, Equatable {
 
     /// Hex BLAKE2b-256 of a migration file's bytes.
     public static func checksum(of bytes: [UInt8]) -> String {
-        let digits: [Character] = Array("0123456789abcdef")
-        var hex = ""
-        hex.reserveCapacity(64)
-        for byte in BLAKE2b.hash(bytes) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return hex
+        Hex.encode(BLAKE2b.hash(bytes))
     }
 }
 
