@@ -8,12 +8,17 @@ public final class CustodianDevice {
     private var signing: Ed25519.KeyPair
     private var shares: [Int: KeyShare]
 
-    init(secret: Ristretto255.Scalar, seed: [UInt8], shares: [Int: KeyShare]) {
+    /// Throws only on a seed that is not 32 bytes or a zero secret, which no caller produces.
+    init(secret: Ristretto255.Scalar, seed: [UInt8], shares: [Int: KeyShare]) throws {
         self.secret = secret
-        signing = try! Ed25519.keyPair(seed: seed)  // a 32-byte seed is always accepted
+        signing = try Ed25519.keyPair(seed: seed)
         self.shares = shares
-        // y is random and non-zero, so Y is never the identity; V is 32 bytes.
-        identity = try! DeviceIdentity(encryptionKey: Ristretto255.Point.baseMultiple(secret), signingKey: signing.publicKey)
+        identity = try DeviceIdentity(encryptionKey: Ristretto255.Point.baseMultiple(secret), signingKey: signing.publicKey)
+    }
+
+    /// A new device: fresh random y and signing seed, no shares yet.
+    static func generate() throws -> CustodianDevice {
+        try CustodianDevice(secret: .random(), seed: Sodium.randomBytes(Ed25519.seedLength), shares: [:])
     }
 
     /// Parses `version 1 ‖ y ‖ seed ‖ u32 count ‖ count × (i64 epoch ‖ u32 index ‖ s)`.
@@ -32,7 +37,7 @@ public final class CustodianDevice {
             shares[epoch] = KeyShare(index: index, secret: try Ristretto255.Scalar(canonicalBytes: r.fixed(32)))
         }
         try r.finish()
-        self.init(secret: y, seed: seed, shares: shares)
+        try self.init(secret: y, seed: seed, shares: shares)
     }
 
     deinit { wipe() }

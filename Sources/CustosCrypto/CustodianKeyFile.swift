@@ -11,7 +11,7 @@ public struct CustodianKeyFile: Sendable, Equatable, Codable {
 
     /// A new device key: fresh y and signing seed, no shares yet.
     public static func create(passphrase: String, parameters: Argon2id.Parameters = .custodian) throws -> CustodianKeyFile {
-        let device = CustodianDevice(secret: .random(), seed: Sodium.randomBytes(Ed25519.seedLength), shares: [:])
+        let device = try CustodianDevice.generate()
         defer { device.wipe() }
         return try device.sealed(passphrase: passphrase, parameters: parameters)
     }

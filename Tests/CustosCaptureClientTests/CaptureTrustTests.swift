@@ -64,7 +64,7 @@ final class HostileServerCounter: Sendable {
 
     /// A chain of one epoch made by devices an attacker holds.
     static func attackersChain() throws -> ArchiveKeysResponse {
-        let devices = (0..<2).map { _ in CeremonyDriver.device() }
+        let devices = try (0..<2).map { _ in try CeremonyDriver.device() }
         let setup = try CeremonySetup(kind: .newKey, epoch: 1, threshold: 2, participants: devices.map(\.identity), previousHash: CeremonySetup.noPrevious)
         let dealings = try devices.map { try $0.dealer(for: setup, previousEpoch: nil).dealing() }
         for d in devices { _ = try d.receive(dealings, setup: setup) }

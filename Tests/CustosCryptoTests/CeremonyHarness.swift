@@ -3,8 +3,8 @@
 /// Runs ceremonies among in-memory custodian devices, as their CLIs do over the server.
 enum CeremonyHarness {
     /// A fresh device (no key file: Argon2id is tested on its own).
-    static func device() -> CustodianDevice {
-        CustodianDevice(secret: .random(), seed: Sodium.randomBytes(32), shares: [:])
+    static func device() throws -> CustodianDevice {
+        try CustodianDevice.generate()
     }
 
     /// A signed new-key epoch among `devices` with threshold k, after `previous` (whose `endorsers` sign too).

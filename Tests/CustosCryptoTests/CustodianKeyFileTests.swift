@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func signaturesVerifyUnderTheDeviceKey() throws {
-        let device = CeremonyHarness.device()
+        let device = try CeremonyHarness.device()
         let message = Array("hello".utf8)
         let signature = try device.sign(message)
         #expect(Ed25519.verify(signature: signature, message: message, publicKey: device.identity.signingKey))

@@ -16,7 +16,7 @@ import Testing
 
     @Test(arguments: [(3, 2), (5, 3), (1, 1)])
     func everyKSubsetOpensAndNoSmallerOneDoes(n: Int, k: Int) throws {
-        let devices = (0..<n).map { _ in CeremonyHarness.device() }
+        let devices = try (0..<n).map { _ in try CeremonyHarness.device() }
         let epoch = try CeremonyHarness.newKey(devices, k: k)
         let commitments = epoch.transcript.feldman
         #expect(commitments.threshold == k && commitments.shareCount == n)
@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func aDealerWhoSendsABadShareIsNamedByAProvenComplaint() throws {
-        let devices = (0..<3).map { _ in CeremonyHarness.device() }
+        let devices = try (0..<3).map { _ in try CeremonyHarness.device() }
         let setup = try CeremonySetup(kind: .newKey, epoch: 1, threshold: 2, participants: devices.map(\.identity),
                                       previousHash: CeremonySetup.noPrevious)
         var dealings = try devices.map { try $0.dealer(for: setup, previousEpoch: nil).dealing() }
@@ -62,7 +62,7 @@ import Testing
     }
 
     @Test func aFalseOrForgedComplaintIsNotUpheld() throws {
-        let devices = (0..<3).map { _ in CeremonyHarness.device() }
+        let devices = try (0..<3).map { _ in try CeremonyHarness.device() }
         let setup = try CeremonySetup(kind: .newKey, epoch: 1, threshold: 2, participants: devices.map(\.identity),
                                       previousHash: CeremonySetup.noPrevious)
         let dealings = try devices.map { try $0.dealer(for: setup, previousEpoch: nil).dealing() }
@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func aContributionWithoutAValidProofOfKnowledgeIsRefused() throws {
-        let devices = (0..<3).map { _ in CeremonyHarness.device() }
+        let devices = try (0..<3).map { _ in try CeremonyHarness.device() }
         let setup = try CeremonySetup(kind: .newKey, epoch: 1, threshold: 2, participants: devices.map(\.identity),
                                       previousHash: CeremonySetup.noPrevious)
         var dealings = try devices.map { try $0.dealer(for: setup, previousEpoch: nil).dealing() }
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func redistributionKeepsTheKeyAndRetiresTheOldSet() throws {
-        let c = (0..<5).map { _ in CeremonyHarness.device() }  // c1 … c5
+        let c = try (0..<5).map { _ in try CeremonyHarness.device() }  // c1 … c5
         let first = try CeremonyHarness.newKey([c[0], c[1], c[2]], k: 2)
         let old = try Self.sealed(to: first, uid: "before-turnover")
         // c1 and c2 deal their shares to {c2, c4, c5}, 2-of-3.
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func aRedistributionDealerMustDealItsOwnShare() throws {
-        let c = (0..<4).map { _ in CeremonyHarness.device() }
+        let c = try (0..<4).map { _ in try CeremonyHarness.device() }
         let first = try CeremonyHarness.newKey([c[0], c[1], c[2]], k: 2)
         let setup = try CeremonySetup(kind: .redistribution, epoch: 2, threshold: 2, participants: [c[2], c[3]].map(\.identity),
                                       previousHash: first.transcript.hash)

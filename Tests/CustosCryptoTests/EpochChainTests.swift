@@ -5,7 +5,9 @@ import Testing
 /// What a capture client checks before sealing: the chain of epochs from its trust root. Each test is
 /// one way a server, root on it, or the network could try to put another key in front of the client.
 @Suite struct EpochChainTests {
-    let c = (0..<5).map { _ in CeremonyHarness.device() }
+    let c: [CustodianDevice]
+
+    init() throws { c = try (0..<5).map { _ in try CeremonyHarness.device() } }
 
     @Test func aGenuineChainVerifiesToItsNewestKey() throws {
         let first = try CeremonyHarness.newKey([c[0], c[1], c[2]], k: 2)
@@ -28,7 +30,7 @@ import Testing
         let first = try CeremonyHarness.newKey([c[0], c[1], c[2]], k: 2)
         let second = try CeremonyHarness.newKey([c[2], c[3]], k: 2, epoch: 2, previous: first, endorsers: [c[0], c[1]])
         // Replace epoch 2's key by a key of the attacker's, keeping every signature.
-        let attacker = [c[4], CeremonyHarness.device()]
+        let attacker = [c[4], try CeremonyHarness.device()]
         let swapped = try CeremonyHarness.newKey(attacker, k: 2, epoch: 2, previous: first)
         let forged = SignedEpoch(transcript: swapped.transcript, signatures: second.signatures)
         #expect(throws: EpochChainError.self) { try EpochChain.verify(root: first.transcript.hash, chain: [first, forged]) }

@@ -51,18 +51,18 @@ public final class TestCustodian: Sendable {
 /// in-memory devices: tests get real epochs made without a dealer, in milliseconds.
 public enum CeremonyDriver {
     /// A fresh in-memory device.
-    public static func device() -> CustodianDevice {
-        CustodianDevice(secret: .random(), seed: Sodium.randomBytes(32), shares: [:])
+    public static func device() throws -> CustodianDevice {
+        try CustodianDevice.generate()
     }
 
     /// A new device for `user`, not enrolled yet (a test enrols it over HTTP, as the CLI does).
     public static func unenrolled(_ user: User) throws -> TestCustodian {
-        try TestCustodian(user: user, device: device())
+        try TestCustodian(user: user, device: try device())
     }
 
     /// Enrols a new device for `user` with a one-time code, as `custos custodian enrol` does.
     public static func enrol(_ user: User, system: CustosSystem) throws -> TestCustodian {
-        let device = device()
+        let device = try device()
         let actor = Actor(userID: user.id, username: user.username, role: .custodian, client: "test")
         let code = try system.devices.createEnrolmentCode(user: user, actor: actor)
         _ = try system.devices.enrol(code: code, identity: device.identity, proof: try device.enrolmentProof(code: code), client: "test")
