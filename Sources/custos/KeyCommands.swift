@@ -32,28 +32,32 @@ struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Archive key epochs and ceremonies.",
                                                     subcommands: [Propose.self, Redistribute.self, Cancel.self, List.self])
 
-    /// The custodians named on the command line, as users.
-    static func custodians(_ names: String, system: CustosSystem) throws -> [Int64] {
-        let wanted = Set(names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-        let users = try system.users.all().filter { wanted.contains($0.username) }
-        guard users.count == wanted.count else {
-            throw ValidationError("unknown custodian(s): \(wanted.subtracting(users.map(\.username)).sorted().joined(separator: ", "))")
+    /// What `propose` and `redistribute` share: who will hold the key, and how many must approve.
+    struct Proposal: ParsableArguments {
+        @Option(help: "The data directory.") var data: String
+        @Option(help: "Comma-separated usernames of the custodians who will hold the key.") var custodians: String
+        @Option(help: "Approvals needed to decrypt (k ≥ 2).") var threshold: Int = 2
+
+        /// Proposes a ceremony of `kind` over the named custodians.
+        func propose(_ kind: CeremonySetup.Kind, command: String) throws -> CeremonyRecord {
+            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let wanted = Set(custodians.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+            let users = try system.users.all().filter { wanted.contains($0.username) }
+            guard users.count == wanted.count else {
+                throw ValidationError("unknown custodian(s): \(wanted.subtracting(users.map(\.username)).sorted().joined(separator: ", "))")
+            }
+            return try system.ceremonies.propose(kind: kind, custodianIDs: users.map(\.id), threshold: threshold, actor: .system(command))
         }
-        return users.map(\.id)
     }
 
     /// `custos keys propose`.
     struct Propose: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose a ceremony for a new archive key; each named custodian then runs `custos custodian ceremony`.")
-        @Option(help: "The data directory.") var data: String
-        @Option(help: "Comma-separated usernames of the custodians who will hold shares.") var custodians: String
-        @Option(help: "Approvals needed to decrypt (k ≥ 2).") var threshold: Int = 2
+        @OptionGroup var proposal: Keys.Proposal
 
         func run() async throws {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-            let c = try system.ceremonies.propose(kind: .newKey, custodianIDs: Keys.custodians(custodians, system: system),
-                                                  threshold: threshold, actor: .system("custos keys propose"))
+            let c = try proposal.propose(.newKey, command: "custos keys propose")
             say("Ceremony \(c.id) proposed for epoch \(c.epoch). Each custodian now runs on their own device:\n"
                 + "  custos custodian ceremony --server URL --key custodian.key")
         }
@@ -63,14 +67,10 @@ struct Keys: AsyncParsableCommand {
     struct Redistribute: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Propose handing the current archive key to a new set of custodians (turnover); k holders of it deal their shares.")
-        @Option(help: "The data directory.") var data: String
-        @Option(help: "Comma-separated usernames of the custodians who will hold the key.") var custodians: String
-        @Option(help: "Approvals needed to decrypt afterwards (k ≥ 2).") var threshold: Int = 2
+        @OptionGroup var proposal: Keys.Proposal
 
         func run() async throws {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
-            let c = try system.ceremonies.propose(kind: .redistribution, custodianIDs: Keys.custodians(custodians, system: system),
-                                                  threshold: threshold, actor: .system("custos keys redistribute"))
+            let c = try proposal.propose(.redistribution, command: "custos keys redistribute")
             say("Ceremony \(c.id) proposed: epoch \(c.epoch) redistributes epoch \(c.previousEpoch ?? 0)'s key. The current custodians "
                 + "and the new ones each run `custos custodian ceremony --server URL --key custodian.key`.")
         }
