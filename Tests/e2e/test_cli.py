@@ -106,6 +106,18 @@ def test_verify_fresh_data_dir(custos_bin, fresh):
     assert report["ok"] is True and "failed_seq" not in report, report
 
 
+def test_verify_without_the_public_key_says_what_is_missing(custos_bin, tmp_path):
+    """Offline verify needs only keys/audit-signing.pub; without it the operator reads which file, in words."""
+    data = tmp_path / "data"
+    init_data_dir(custos_bin, data)
+    (data / "keys" / "audit-signing.pub").unlink()
+    r = run_custos(custos_bin, "verify", "--data", str(data))
+    assert r.returncode != 0, f"verify ran without the audit public key:\n{r.stdout}"
+    out = r.stdout + r.stderr
+    assert "audit-signing.pub is missing" in out, out
+    assert "invalidInput(" not in out, f"the CLI printed an error's case name instead of its message:\n{out}"
+
+
 def test_verify_populated_data_dir(custos_bin, populated_data, tmp_path):
     """The baseline every tampering test depends on: the untouched populated copy verifies."""
     data = copy_data(populated_data, tmp_path / "data")

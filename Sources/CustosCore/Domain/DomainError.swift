@@ -33,3 +33,8 @@ extension DomainError {
         return nil
     }
 }
+
+/// The CLI prints errors by their description: a person reads the message, not the case name.
+extension DomainError: CustomStringConvertible {
+    public var description: String { message }
+}
