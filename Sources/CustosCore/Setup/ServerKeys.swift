@@ -12,6 +12,8 @@ public struct ServerKeys: Sendable {
     public let auditSigning: Ed25519.KeyPair
 
     static let files = ["metadata.key", "blind-index.key", "audit-signing.key"]
+    /// The audit-signing public key in hex, world-readable: all an offline verifier needs.
+    static let auditPublicFile = "audit-signing.pub"
 
     /// Creates fresh random keys in `directory`, which must not exist yet.
     public static func create(in directory: String) throws -> ServerKeys {
@@ -30,7 +32,7 @@ public struct ServerKeys: Sendable {
                 throw DomainError.conflict("could not write \(path)")
             }
         }
-        let pub = (directory as NSString).appendingPathComponent("audit-signing.pub")
+        let pub = (directory as NSString).appendingPathComponent(auditPublicFile)
         _ = fm.createFile(atPath: pub, contents: Data(Hex.encode(keys.auditSigning.publicKey).utf8),
                           attributes: [.posixPermissions: 0o644])
         return keys
@@ -54,6 +56,17 @@ public struct ServerKeys: Sendable {
             loaded.append([UInt8](data))
         }
         return try ServerKeys(metadataKey: loaded[0], blindIndexKey: loaded[1], auditSeed: loaded[2])
+    }
+
+    /// Reads the audit-signing public key that `create` wrote beside the secret keys, so a verifier
+    /// needs none of the secrets.
+    public static func auditPublicKey(in directory: String) throws -> [UInt8] {
+        let path = (directory as NSString).appendingPathComponent(auditPublicFile)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let key = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), key.count == Ed25519.publicKeyLength else {
+            throw DomainError.invalidInput("\(path) is missing or is not a 32-byte public key in hex")
+        }
+        return key
     }
 
     init(metadataKey: [UInt8], blindIndexKey: [UInt8], auditSeed: [UInt8]) throws {

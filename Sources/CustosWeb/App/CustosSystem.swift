@@ -121,16 +121,9 @@ public struct CustosSystem: Sendable {
     /// intact chain, since its ingest records live there.
     public static func verifyOffline(dataDirectory: String, resources: Resources, anchorFiles: [String] = [])
         throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) {
-        let pubPath = (keysPath(dataDirectory) as NSString).appendingPathComponent("audit-signing.pub")
-        guard let text = try? String(contentsOfFile: pubPath, encoding: .utf8),
-              let publicKey = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), publicKey.count == 32 else {
-            throw StartupError("\(pubPath) is missing or is not a 32-byte public key in hex")
-        }
+        let publicKey = try ServerKeys.auditPublicKey(in: keysPath(dataDirectory))
         let head = try AuditHeadFile.read(from: headPath(dataDirectory))
-        let anchors = try anchorFiles.map { path -> (label: String, head: AuditCheckpoint) in
-            guard let a = try AuditHeadFile.read(from: path) else { throw StartupError("\(path): no signed head in this file") }
-            return (label: (path as NSString).lastPathComponent, head: a)
-        }
+        let anchors = try readAnchors(anchorFiles)
         return try SQLiteArchiveStore.readOnly(path: databasePath(dataDirectory), migrations: resources.migrations) { uow in
             let audit = try AuditVerifier(publicKey: publicKey).verify(uow, head: head, anchors: anchors)
             return (audit, audit.ok ? try ArchiveVerifier().verify(uow) : nil)
@@ -141,12 +134,17 @@ public struct CustosSystem: Sendable {
     /// earlier `audit-head.json` kept outside the server, by file path).
     public func verifyAudit(anchorFiles: [String] = []) throws -> AuditVerifier.Report {
         let head = try AuditHeadFile.read(from: Self.headPath(dataDirectory))
-        let anchors = try anchorFiles.map { path -> (label: String, head: AuditCheckpoint) in
-            guard let a = try AuditHeadFile.read(from: path) else { throw StartupError("\(path): no signed head in this file") }
-            return (label: (path as NSString).lastPathComponent, head: a)
-        }
+        let anchors = try Self.readAnchors(anchorFiles)
         return try archive.read { uow in
             try AuditVerifier(publicKey: keys.auditSigning.publicKey).verify(uow, head: head, anchors: anchors)
+        }
+    }
+
+    /// The anchored heads named on the command line, each labelled by its file name.
+    static func readAnchors(_ files: [String]) throws -> [(label: String, head: AuditCheckpoint)] {
+        try files.map { path in
+            guard let a = try AuditHeadFile.read(from: path) else { throw StartupError("\(path): no signed head in this file") }
+            return (label: (path as NSString).lastPathComponent, head: a)
         }
     }
 
