@@ -99,27 +99,34 @@ public enum EpochChain {
         }
         var previous: SignedEpoch?
         for link in chain {
-            let t = link.transcript
-            let epoch = t.setup.epoch
-            do {
-                try t.verify(previous: previous?.transcript)
-            } catch let e as CryptoError {
-                throw EpochChainError("epoch \(epoch)'s transcript does not verify: \(e)")
-            }
-            let own = link.validSigners(among: t.setup.participants)
-            if let missing = t.setup.participants.first(where: { !own.contains($0.signingKey) }) {
-                throw EpochChainError("epoch \(epoch) lacks a valid signature of its custodian \(missing.fingerprint)")
-            }
-            if let previous {
-                let before = previous.transcript.setup
-                let endorsed = link.validSigners(among: before.participants).count
-                guard endorsed >= before.threshold else {
-                    throw EpochChainError("epoch \(epoch) is signed by \(endorsed) custodians of epoch \(before.epoch); \(before.threshold) are needed")
-                }
-            }
+            try verifyLink(link, after: previous)
             previous = link
         }
         let last = chain[chain.count - 1].transcript
         return (last.publicKey, last.hash)
+    }
+
+    /// One step of `verify`: `link`'s transcript verifies after `previous`'s, all of its own participants
+    /// signed it, and (after the first) k participants of `previous` did too. The server's epoch registry
+    /// walks its rows with this, so each transcript is checked once.
+    public static func verifyLink(_ link: SignedEpoch, after previous: SignedEpoch?) throws {
+        let t = link.transcript
+        let epoch = t.setup.epoch
+        do {
+            try t.verify(previous: previous?.transcript)
+        } catch let e as CryptoError {
+            throw EpochChainError("epoch \(epoch)'s transcript does not verify: \(e)")
+        }
+        let own = link.validSigners(among: t.setup.participants)
+        if let missing = t.setup.participants.first(where: { !own.contains($0.signingKey) }) {
+            throw EpochChainError("epoch \(epoch) lacks a valid signature of its custodian \(missing.fingerprint)")
+        }
+        if let previous {
+            let before = previous.transcript.setup
+            let endorsed = link.validSigners(among: before.participants).count
+            guard endorsed >= before.threshold else {
+                throw EpochChainError("epoch \(epoch) is signed by \(endorsed) custodians of epoch \(before.epoch); \(before.threshold) are needed")
+            }
+        }
     }
 }
