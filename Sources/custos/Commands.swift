@@ -93,13 +93,17 @@ struct Verify: AsyncParsableCommand {
         let failure = report.failure ?? archive?.failure
         if json {
             var fields = ["\"ok\":\(ok)", "\"entries\":\(report.entries)", "\"checkpoints\":\(report.checkpoints)",
-                          "\"messages\":\(archive?.messages ?? 0)"]
+                          "\"messages\":\(archive?.messages ?? 0)", "\"unsealed\":\(archive?.unsealed ?? 0)"]
             if let seq = report.failedSeq { fields.append("\"failed_seq\":\(seq)") }
             if let failure { fields.append("\"failure\":\(CanonicalJSON.string(failure))") }
             say("{\(fields.joined(separator: ","))}")
         } else if ok {
             say("OK: \(report.entries) audit entries chain correctly; \(report.checkpoints) signed checkpoints and the signed head verify; "
-                + "\(archive?.messages ?? 0) archived messages match their hashes and ingest records.")
+                + "\(archive?.messages ?? 0) archived messages match their hashes, seals and ingest records.")
+            if let unsealed = archive?.unsealed, unsealed > 0 {
+                say("Note: \(unsealed) of them were stored before seals (migration 0013): their ingest records cover id, uid and "
+                    + "ciphertext only, so an edit of their index fields or envelope parts would not be found.")
+            }
         } else {
             say("FAILED: \(failure ?? "unknown failure")")
         }

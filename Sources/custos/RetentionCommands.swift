@@ -18,7 +18,8 @@ struct RetentionRun: AsyncParsableCommand {
             Each disposal deletes the message's envelope (ciphertext, ephemeral key, nonce) and any key material made \
             for it, keeps a tombstone (metadata and ciphertext hash) and is recorded in the audit log, as is the run. \
             With --dry-run nothing is disposed of: every message that would go is listed. The summary comes last, as \
-            one line: `disposed N, held N, due N` (or `would dispose N, held N, due N`).
+            one line: `disposed N, held N, due N` (or `would dispose N, held N, due N`), with `, refused N` when messages were \
+            kept because their rows disagree with their audited ingest records (then the exit status is 1).
             """)
 
     @Option(help: "The data directory.") var data: String
@@ -35,6 +36,16 @@ struct RetentionRun: AsyncParsableCommand {
         for m in report.listed {
             say("\(verb)\t\(m.id)\t\(ISO8601.format(m.sentAt))\t\(m.platform)\t\(m.retentionClass)")
         }
-        say("\(verb) \(dryRun ? report.due - report.held : report.disposed), held \(report.held), due \(report.due)")
+        for problem in report.problems { say("refused\t\(problem)") }
+        let going = dryRun ? report.due - report.held - report.refused : report.disposed
+        say("\(verb) \(going), held \(report.held), due \(report.due)" + (report.refused > 0 ? ", refused \(report.refused)" : ""))
+        if report.refused > 0 {
+            // Kept, and audited as message.integrity_failed: a row edited behind the triggers is a security incident.
+            FileHandle.standardError.write(Data("""
+                \(report.refused) message(s) were kept because their index rows no longer match their audited ingest \
+                records. Run `custos verify --data \(data)` and treat this as an incident.\n
+                """.utf8))
+            throw ExitCode(1)
+        }
     }
 }

@@ -79,7 +79,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let all = Harness.repoRoot.appendingPathComponent("Migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: all.path).filter { $0.hasSuffix(".sql") }.sorted()
-        for name in files where !name.hasPrefix("0012_") {
+        for name in files where name < "0012_" {
             try FileManager.default.copyItem(atPath: all.appendingPathComponent(name).path, toPath: dir + "/Migrations/" + name)
         }
         let db = try Database(path: dir + "/custos.sqlite")
@@ -91,7 +91,7 @@ import Testing
                 """)
         }
         let applied = try Migrator(directory: all).migrate(db)
-        #expect(applied.map(\.name) == ["0012_sign_in_throttle_and_one_time_passwords.sql"])
+        #expect(applied.first?.name == "0012_sign_in_throttle_and_one_time_passwords.sql")
         let rows = try db.read { try $0.query("SELECT username, one_time_password_expires_at FROM users ORDER BY username") }
         #expect(try rows.map { "\(try $0.text(0)) \(try $0.optionalInt(1).map(String.init) ?? "none")" } == ["chosen none", "waiting \(1000 + 72 * 3600)"])
     }

@@ -19,6 +19,8 @@ public struct MessageRecord: Sendable {
     public var ephemeral: [UInt8]
     public var nonce: [UInt8]
     public var ciphertext: [UInt8]
+    /// `MessageSeal.seal(facts)`, made once here so the store writes exactly what the ingest digest covers.
+    public private(set) var seal: [UInt8] = []
 
     public init(uid: String, platform: String, conversationToken: [UInt8], conversationDisplay: [UInt8], direction: String, sentAt: Int64, capturedAt: Int64, size: Int, attachmentCount: Int, mediaTypes: String, retentionClass: String, epoch: Int, ciphertextHash: [UInt8], captureTokenID: Int64, participants: [ParticipantRecord], header: [UInt8], ephemeral: [UInt8], nonce: [UInt8], ciphertext: [UInt8]) {
         self.uid = uid
@@ -40,6 +42,16 @@ public struct MessageRecord: Sendable {
         self.ephemeral = ephemeral
         self.nonce = nonce
         self.ciphertext = ciphertext
+        seal = MessageSeal.seal(facts)
+    }
+
+    /// The facts the seal covers, as the store will hold them.
+    public var facts: MessageFacts {
+        MessageFacts(uid: uid, platform: platform, conversationToken: conversationToken, direction: direction, sentAt: sentAt,
+                     capturedAt: capturedAt, size: size, attachmentCount: attachmentCount, mediaTypes: mediaTypes,
+                     retentionClass: retentionClass, epoch: epoch, ciphertextHash: ciphertextHash, captureTokenID: captureTokenID,
+                     participants: participants.map { .init(part: $0.part, token: $0.token, domainToken: $0.domainToken, sentAt: sentAt) },
+                     envelope: .init(header: header, ephemeral: ephemeral, nonce: nonce))
     }
 }
 
@@ -114,20 +126,36 @@ public struct CaptureTokenRecord: Sendable, Equatable {
     }
 }
 
-/// What verification reads of each stored message.
-public struct StoredMessageDigest: Sendable {
+/// A stored message as verification reads it.
+public struct StoredMessage: Sendable {
     public var id: Int64
-    public var uid: String
-    public var ciphertextHash: [UInt8]
+    public var facts: MessageFacts
+    /// The seal written at capture; nil for a message stored before seals (covered by the older digest only).
+    public var seal: [UInt8]?
     public var ciphertext: [UInt8]?
     /// Whether a disposal (tombstone) is recorded for the message.
     public var disposed: Bool
 
-    public init(id: Int64, uid: String, ciphertextHash: [UInt8], ciphertext: [UInt8]?, disposed: Bool = false) {
+    public init(id: Int64, facts: MessageFacts, seal: [UInt8]?, ciphertext: [UInt8]?, disposed: Bool) {
+        self.id = id
+        self.facts = facts
+        self.seal = seal
+        self.ciphertext = ciphertext
+        self.disposed = disposed
+    }
+}
+
+/// What an ingest batch's digest is recomputed from, per message.
+public struct SealRow: Sendable {
+    public var id: Int64
+    public var uid: String
+    public var ciphertextHash: [UInt8]
+    public var seal: [UInt8]?
+
+    public init(id: Int64, uid: String, ciphertextHash: [UInt8], seal: [UInt8]?) {
         self.id = id
         self.uid = uid
         self.ciphertextHash = ciphertextHash
-        self.ciphertext = ciphertext
-        self.disposed = disposed
+        self.seal = seal
     }
 }

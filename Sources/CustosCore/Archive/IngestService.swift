@@ -63,7 +63,7 @@ public struct IngestService: Sendable {
                 guard let record = prepared[i] else { continue }
                 let id = try tx.uow.messages.insert(record)
                 results[i] = IngestResult(uid: uid, status: .stored, id: id)
-                ArchiveDigest.absorb(digest, id: id, uid: uid, ciphertextHash: record.ciphertextHash)
+                ArchiveDigest.absorb(digest, id: id, seal: record.seal)
                 firstID = firstID ?? id
                 lastID = id
                 stored += 1
@@ -77,6 +77,7 @@ public struct IngestService: Sendable {
                     details["first_id"] = "\(firstID)"
                     details["last_id"] = "\(lastID)"
                     details["digest"] = Hex.encode(digest.finalize())
+                    details["digest_scheme"] = ArchiveDigest.sealScheme
                 }
                 try tx.record(AuditDraft(actor: "capture:\(token.name)", role: "capture", action: .messagesIngested,
                                          target: "capture_token:\(token.id)", details: details, client: client))
@@ -147,11 +148,22 @@ public struct IngestService: Sendable {
     }
 }
 
-/// The digest an ingest audit entry carries over the messages it stored: BLAKE2b-256 of, per
-/// message in id order, `id (8 bytes BE) ‖ BLAKE2b-256(uid) ‖ ciphertext hash`.
+/// The digest an ingest audit entry carries over the messages it stored. Scheme "2" (entries with
+/// `digest_scheme: 2`): BLAKE2b-256 of, per message in id order, `id (8 bytes BE) ‖ MessageSeal.rowDigest`.
+/// Entries written before seals (no scheme) used `id ‖ BLAKE2b-256(uid) ‖ ciphertext hash`.
 public enum ArchiveDigest {
+    public static let sealScheme = "2"
+
     /// Adds one message to a running digest.
-    public static func absorb(_ hasher: BLAKE2b.Hasher, id: Int64, uid: String, ciphertextHash: [UInt8]) {
+    public static func absorb(_ hasher: BLAKE2b.Hasher, id: Int64, seal: [UInt8]) {
+        var bytes: [UInt8] = []
+        AuditChain.appendInt(id, to: &bytes)
+        hasher.update(bytes)
+        hasher.update(MessageSeal.rowDigest(id: id, seal: seal))
+    }
+
+    /// Adds one message to a running digest of the scheme before seals.
+    public static func absorbLegacy(_ hasher: BLAKE2b.Hasher, id: Int64, uid: String, ciphertextHash: [UInt8]) {
         var bytes: [UInt8] = []
         AuditChain.appendInt(id, to: &bytes)
         hasher.update(bytes)

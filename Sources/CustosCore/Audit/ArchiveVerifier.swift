@@ -2,8 +2,10 @@ import CustosCrypto
 import Foundation
 
 /// Checks the message store against the audit chain: every stored ciphertext still hashes to its
-/// recorded hash, and every message belongs to exactly one audited ingest batch whose digest
-/// matches — so altering, swapping, removing or slipping in a message is detected. A disposed message
+/// recorded hash, every message's index row, participants and envelope still agree with its seal (the
+/// group that disagrees is named), and every message belongs to exactly one audited ingest batch whose
+/// digest over the seals matches — so altering, swapping, removing or slipping in a message, or moving
+/// its sent time, participants or class out of a hold's reach, is detected. A disposed message
 /// (tombstone) has no ciphertext left: it passes only with its disposal recorded and audited, and its
 /// recorded hash still counts in its batch's digest, so the chain stays whole.
 public struct ArchiveVerifier: Sendable {
@@ -12,29 +14,22 @@ public struct ArchiveVerifier: Sendable {
         public var ok: Bool
         public var messages: Int64
         public var failure: String?
+        /// Of `messages`, how many were stored before seals and are covered only for id, uid and ciphertext.
+        public var unsealed: Int64 = 0
     }
 
     public init() {}
 
-    struct Batch {
-        var seq: Int64
-        var first: Int64
-        var last: Int64
-        var stored: Int64
-        var digest: [UInt8]
-    }
-
     /// Verifies the store. Run after the audit chain itself verified, so the batch entries can be trusted.
     public func verify(_ uow: any UnitOfWork) throws -> Report {
         if let failure = try Self.verifyEpochs(uow) { return Report(ok: false, messages: 0, failure: failure) }
-        var batches: [Batch] = []
+        var batches: [IngestBatch] = []
         for e in try uow.audit.entries(action: AuditAction.messagesIngested.rawValue) {
-            guard let obj = try? JSONSerialization.jsonObject(with: Data(e.details.utf8)) as? [String: String] else {
-                return Report(ok: false, messages: 0, failure: "audit entry \(e.seq) (messages.ingested) has unreadable details")
+            switch IngestBatch.parse(e) {
+            case .batch(let b): batches.append(b)
+            case .empty: continue
+            case .unreadable: return Report(ok: false, messages: 0, failure: "audit entry \(e.seq) (messages.ingested) has unreadable details")
             }
-            guard let f = obj["first_id"].flatMap(Int64.init), let l = obj["last_id"].flatMap(Int64.init),
-                  let n = obj["stored"].flatMap(Int64.init), let d = obj["digest"].flatMap(Hex.decode) else { continue }
-            batches.append(Batch(seq: e.seq, first: f, last: l, stored: n, digest: d))
         }
         batches.sort { $0.first < $1.first }
         var auditedDisposals: Set<Int64> = []
@@ -53,9 +48,7 @@ public struct ArchiveVerifier: Sendable {
         }
         func closeBatch() throws {
             let b = batches[index]
-            guard inBatch == b.stored, Sodium.constantTimeEqual(hasher.finalize(), b.digest) else {
-                try fail("messages \(b.first)–\(b.last) do not match their ingest record (audit entry \(b.seq)): a message was altered, swapped or removed")
-            }
+            guard inBatch == b.stored, Sodium.constantTimeEqual(hasher.finalize(), b.digest) else { try fail(b.mismatch) }
             index += 1
             inBatch = 0
             hasher = BLAKE2b.Hasher()
@@ -79,14 +72,27 @@ public struct ArchiveVerifier: Sendable {
                 } else if m.ciphertext == nil {
                     try fail("message \(m.id): its ciphertext is missing and no disposal is recorded")
                 }
-                guard m.disposed || m.ciphertext.map({ Sodium.constantTimeEqual(BLAKE2b.hash($0), m.ciphertextHash) }) == true else {
+                guard m.disposed || m.ciphertext.map({ Sodium.constantTimeEqual(BLAKE2b.hash($0), m.facts.ciphertextHash) }) == true else {
                     try fail("message \(m.id): its ciphertext does not match its recorded hash")
                 }
                 while index < batches.count && m.id > batches[index].last { try closeBatch() }
                 guard index < batches.count, m.id >= batches[index].first else {
                     try fail("message \(m.id) is not recorded in any audited ingest batch")
                 }
-                ArchiveDigest.absorb(hasher, id: m.id, uid: m.uid, ciphertextHash: m.ciphertextHash)
+                let batch = batches[index]
+                var seal: [UInt8]?
+                if batch.sealed {
+                    guard let stored = m.seal else {
+                        try fail("message \(m.id) has lost the seal its ingest record (audit entry \(batch.seq)) covers")
+                    }
+                    // Recomputed from the row: an edited field shows here by name; an edited seal, in the batch digest.
+                    let recomputed = MessageSeal.seal(m.facts, stored: stored)
+                    if let problem = MessageIntegrity.describe(m.id, MessageSeal.differences(recomputed, stored)) { try fail(problem) }
+                    seal = recomputed
+                } else {
+                    report.unsealed += 1
+                }
+                _ = batch.absorb(hasher, id: m.id, uid: m.facts.uid, ciphertextHash: m.facts.ciphertextHash, seal: seal)
                 inBatch += 1
             }
             while index < batches.count { try closeBatch() }

@@ -130,6 +130,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case retentionRuleRemoved = "retention.rule_removed"
     case dispositionRun = "retention.run"
     case messageDisposed = "message.disposed"
+    /// A message's row disagreed with its seal or its audited ingest record, and an action that trusts it was refused.
+    case messageIntegrityFailed = "message.integrity_failed"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

@@ -42,16 +42,25 @@ extension DecryptionService {
     public func approvalTask(id: Int64, user: User, actor: Actor) throws -> ApprovalTask {
         try expireDue()
         let now = archive.clock.now()
-        return try archive.read { uow in
+        let task = try archive.read { uow -> Result<ApprovalTask, IntegrityRefusal> in
             guard let r = try uow.decryption.find(id: id) else { throw DomainError.notFound("There is no request with that number.") }
             let decisions = try uow.decryption.decisions(requestID: id)
             if let blocker = try approvalBlocker(r, decisions: decisions, user: user, role: actor.role, now: now, uow: uow) {
                 throw DomainError.forbidden(blocker)
             }
+            let keys = try uow.decryption.envelopeKeys(requestID: id)
+            // A device computes s_i·R for whatever R it is given: an ephemeral key swapped in the row would have it
+            // decrypt another message. Every row must still agree with what its audited ingest record sealed.
+            var integrity = MessageIntegrity()
+            for m in keys {
+                if let problem = try integrity.problem(messageID: m.messageID, in: uow) {
+                    return .failure(IntegrityRefusal(messageID: m.messageID, problem: problem))
+                }
+            }
             let chain = try registry.chain(uow)
             var commitments: [Int: FeldmanCommitments] = [:]
             var first: Int64?, last: Int64?
-            let items = try uow.decryption.envelopeKeys(requestID: id).map { m -> ApprovalTask.Item in
+            let items = try keys.map { m -> ApprovalTask.Item in
                 guard let holding = EpochRegistry.holding(m.epoch, in: chain) else { throw DomainError.conflict("Key epoch \(m.epoch) does not verify.") }
                 commitments[holding.epoch] = holding.commitments
                 if let header = try? EnvelopeHeader(canonicalEncoding: m.header) {
@@ -60,13 +69,28 @@ extension DecryptionService {
                 }
                 return ApprovalTask.Item(messageID: m.messageID, epoch: holding.epoch, ephemeral: m.ephemeral)
             }
-            return ApprovalTask(
+            return .success(ApprovalTask(
                 requestID: id, requester: r.requesterName,
                 justification: (try? indexer.open(r.justification, purpose: "request-justification")) ?? "(unreadable)",
                 reference: (try? indexer.open(r.reference, purpose: "request-reference")) ?? "(unreadable)",
                 hours: r.hours, threshold: r.threshold, approvals: decisions.filter(\.approved).count, approveBy: r.approveBy,
-                firstSentAt: first, lastSentAt: last, items: items, commitments: commitments)
+                firstSentAt: first, lastSentAt: last, items: items, commitments: commitments))
         }
+        switch task {
+        case .success(let task): return task
+        case .failure(let refusal):
+            try archive.transaction { tx in
+                try tx.record(actor.draft(.messageIntegrityFailed, target: "message:\(refusal.messageID)",
+                                          details: ["refused": "approval", "request": "\(id)", "problem": refusal.problem]))
+            }
+            throw DomainError.conflict("Approval is refused: \(refusal.problem). The archive may have been edited behind its "
+                                       + "safeguards; security has been told through the audit log (run custos verify).")
+        }
+    }
+
+    struct IntegrityRefusal: Error {
+        var messageID: Int64
+        var problem: String
     }
 
     /// A custodian approves request `id` with the partials its device `device` computed, one per message.

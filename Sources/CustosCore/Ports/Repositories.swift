@@ -110,6 +110,9 @@ public protocol AuditRepository {
     func entries(from: Int64, until: Int64) throws -> [AuditEntry]
     /// The first checkpoint at or after `seq`: the signature that seals that entry.
     func checkpoint(atOrAfter seq: Int64) throws -> AuditCheckpoint?
+    /// The `messages.ingested` entry whose id range ends at or after `messageID`, lowest such range first; the caller
+    /// checks that the range also starts at or before it.
+    func ingestEntry(atOrAfter messageID: Int64) throws -> AuditEntry?
 }
 
 /// Archive key epochs, their transcripts and signatures, and who holds their shares.
@@ -159,5 +162,9 @@ public protocol MessageRepository {
     func count() throws -> Int
     func countBySender(token: [UInt8]) throws -> Int
     /// Streams every message in id order, with its ciphertext when `withCiphertext`.
-    func forEachForVerification(withCiphertext: Bool, _ body: (StoredMessageDigest) throws -> Void) throws
+    func forEachForVerification(withCiphertext: Bool, _ body: (StoredMessage) throws -> Void) throws
+    /// One message as verification reads it (without its ciphertext).
+    func stored(id: Int64) throws -> StoredMessage?
+    /// The digest inputs of messages `first...last`, in id order.
+    func sealRows(first: Int64, last: Int64) throws -> [SealRow]
 }

@@ -25,6 +25,11 @@ public struct DispositionService: Sendable {
         /// Of those, kept because an active hold covers them.
         public var held: Int
         public var disposed: Int
+        /// Of those, kept because the message's row no longer agrees with what its audited ingest record sealed: its
+        /// sent time, class or participants may have been moved out of a hold's scope behind the triggers.
+        public var refused: Int = 0
+        /// Why, per refused message (at most `listLimit`).
+        public var problems: [String] = []
         /// What went (or, in a dry run, would go), at most `listLimit`.
         public var listed: [DueMessage]
     }
@@ -43,23 +48,34 @@ public struct DispositionService: Sendable {
             let cutoff = now - Int64(policy.periodDays) * 86_400
             var cursor: SearchCursor?
             while true {
-                let page: [DueMessage] = try archive.transaction { tx in
+                let (page, refused): ([DueMessage], [Int64: String]) = try archive.transaction { tx in
                     let page = try tx.uow.retention.due(className: policy.name, cutoff: cutoff, capturedBefore: capturedBefore,
                                                          after: cursor, limit: Self.batchSize)
-                    guard !dryRun else { return page }
+                    // Checked in the transaction that disposes, so nothing can change between the check and the delete.
+                    var integrity = MessageIntegrity()
+                    var refused: [Int64: String] = [:]
                     for m in page where !m.held {
+                        guard let problem = try integrity.problem(messageID: m.id, in: tx.uow) else { continue }
+                        refused[m.id] = problem
+                        try tx.record(actor.draft(.messageIntegrityFailed, target: "message:\(m.id)",
+                                                  details: ["refused": "disposition", "run": "\(runID)", "problem": problem]))
+                    }
+                    guard !dryRun else { return (page, refused) }
+                    for m in page where !m.held && refused[m.id] == nil {
                         let keys = try tx.uow.retention.dispose(messageID: m.id, runID: runID, at: now)
                         var details = ["class": m.retentionClass, "run": "\(runID)", "sent_at": ISO8601.format(m.sentAt)]
                         if keys > 0 { details["key_rows_deleted"] = "\(keys)" }
                         try tx.record(actor.draft(.messageDisposed, target: "message:\(m.id)", details: details))
                     }
-                    return page
+                    return (page, refused)
                 }
                 guard let last = page.last else { break }
                 cursor = SearchCursor(sentAt: last.sentAt, id: last.id)
                 report.due += page.count
                 report.held += page.filter(\.held).count
-                let going = page.filter { !$0.held }
+                report.refused += refused.count
+                report.problems += refused.keys.sorted().prefix(max(0, listLimit - report.problems.count)).compactMap { refused[$0] }
+                let going = page.filter { !$0.held && refused[$0.id] == nil }
                 if !dryRun { report.disposed += going.count }
                 if report.listed.count < listLimit { report.listed += going.prefix(listLimit - report.listed.count) }
                 progress?(report.due)
@@ -68,9 +84,11 @@ public struct DispositionService: Sendable {
         let finished = archive.clock.now()
         try archive.transaction { tx in
             try tx.uow.retention.finishRun(id: runID, due: report.due, held: report.held, disposed: report.disposed, at: finished)
-            try tx.record(actor.draft(.dispositionRun, target: "retention-run:\(runID)",
-                                      details: ["dry_run": dryRun ? "yes" : "no", "due": "\(report.due)", "held": "\(report.held)",
-                                                "disposed": "\(report.disposed)", "would_dispose": dryRun ? "\(report.due - report.held)" : "0"]))
+            var details = ["dry_run": dryRun ? "yes" : "no", "due": "\(report.due)", "held": "\(report.held)",
+                           "disposed": "\(report.disposed)",
+                           "would_dispose": dryRun ? "\(report.due - report.held - report.refused)" : "0"]
+            if report.refused > 0 { details["refused_integrity"] = "\(report.refused)" }
+            try tx.record(actor.draft(.dispositionRun, target: "retention-run:\(runID)", details: details))
         }
         if report.disposed > 0 { try archive.store.scrubDeleted() }
         return report

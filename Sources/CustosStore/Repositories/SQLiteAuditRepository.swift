@@ -101,6 +101,13 @@ struct SQLiteAuditRepository: AuditRepository {
         }
     }
 
+    func ingestEntry(atOrAfter messageID: Int64) throws -> AuditEntry? {
+        // The expression and the WHERE match the partial index of migration 0013, so this is one index seek.
+        try db.queryOne("SELECT " + Self.columns + " FROM audit_events WHERE action = 'messages.ingested' "
+                        + "AND CAST(json_extract(details, '$.last_id') AS INTEGER) >= ? "
+                        + "ORDER BY CAST(json_extract(details, '$.last_id') AS INTEGER) LIMIT 1", messageID).map(entry(from:))
+    }
+
     private func entry(from r: SQLiteRow) throws -> AuditEntry {
         AuditEntry(seq: try r.int(0), at: try r.int(1), actor: try r.text(2), role: try r.text(3), action: try r.text(4),
                    target: try r.text(5), details: try r.text(6), client: try r.text(7), prevHash: try r.blob(8),

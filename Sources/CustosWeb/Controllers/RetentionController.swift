@@ -46,9 +46,12 @@ struct RetentionController {
             let dry = form["mode"] != "dispose"
             let report = try disposition.run(dryRun: dry, actor: context.actor, listLimit: Self.listLimit)
             let summary = dry
-                ? "Dry run: \(report.due) message(s) are past retention; \(report.held) are kept by legal holds; \(report.due - report.held) would be disposed of. Nothing was changed."
+                ? "Dry run: \(report.due) message(s) are past retention; \(report.held) are kept by legal holds; \(report.due - report.held - report.refused) would be disposed of. Nothing was changed."
                 : "Disposition run \(report.runID): \(report.disposed) message(s) disposed of; \(report.held) kept by legal holds."
-            return try page(context, notice: summary, error: nil, status: .ok, report: report)
+            let refused = report.refused == 0 ? nil
+                : "\(report.refused) message(s) were kept because their index rows no longer match their audited ingest records "
+                    + "(first: \(report.problems.first ?? "")). Run custos verify and treat this as a security incident."
+            return try page(context, notice: summary, error: refused, status: .ok, report: report)
         }
     }
 
