@@ -2,14 +2,14 @@ import CustosCrypto
 import Foundation
 
 /// Turns participant addresses and conversation ids into what the index stores: keyed BLAKE2b
-/// blind tokens for exact search and display values sealed under the metadata key (P1).
+/// blind tokens for exact search and display values sealed under the display subkey of the metadata key (P1).
 public struct MetadataIndexer: Sendable {
     let blind: BlindIndex
-    let metadataKey: [UInt8]
+    let displayKey: [UInt8]
 
     public init(keys: ServerKeys) throws {
         blind = try BlindIndex(masterKey: keys.blindIndexKey)
-        metadataKey = keys.metadataKey
+        displayKey = keys.displayKey
     }
 
     /// The canonical form of an address: trimmed and lower-cased.
@@ -69,15 +69,15 @@ public struct MetadataIndexer: Sendable {
     /// Token for a conversation id (exact, case-sensitive: ids are opaque).
     public func conversationToken(_ id: String) -> [UInt8] { blind.token(.conversation, id) }
 
-    /// Seals a display value; `purpose` binds it to its column so values cannot be moved between columns.
+    /// Seals a display value under the display subkey; `purpose` binds it to its column so values cannot be moved
+    /// between columns.
     public func seal(_ value: String, purpose: String) throws -> [UInt8] {
-        try XChaCha20Poly1305.sealCombined(Array(value.utf8), key: metadataKey, additionalData: Self.additionalData(purpose))
+        try Sealing.seal(Array(value.utf8), key: displayKey, additionalData: Self.additionalData(purpose))
     }
 
     /// Opens a display value.
     public func open(_ sealed: [UInt8], purpose: String) throws -> String {
-        let bytes = try XChaCha20Poly1305.openCombined(sealed, key: metadataKey, additionalData: Self.additionalData(purpose))
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: try Sealing.open(sealed, key: displayKey, additionalData: Self.additionalData(purpose)), as: UTF8.self)
     }
 
     /// The associated data binding a display value to its purpose, `custos/display/<purpose>`; the two purposes

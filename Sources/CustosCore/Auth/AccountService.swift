@@ -65,7 +65,7 @@ public struct AccountService: Sendable {
     public func beginTOTPEnrolment(user: User, session: Session) throws -> PendingEnrolment {
         guard !user.totpEnrolled else { throw DomainError.conflict("TOTP is already enrolled for this account.") }
         let secret = TOTP.generateSecret()
-        let sealed = try XChaCha20Poly1305.sealCombined(secret, key: keys.metadataKey, additionalData: pendingAD(user, session))
+        let sealed = try Sealing.seal(secret, key: keys.enrolmentKey, additionalData: pendingAD(user, session))
         return PendingEnrolment(secretBase32: Base32.encode(secret),
                                 provisioningURI: TOTP(secret: secret).provisioningURI(account: user.username, issuer: "Custos"),
                                 sealed: Hex.encode(sealed))
@@ -110,7 +110,7 @@ public struct AccountService: Sendable {
 
     private func openPending(user: User, session: Session, sealed: String) throws -> [UInt8] {
         guard let bytes = Hex.decode(sealed),
-              let secret = try? XChaCha20Poly1305.openCombined(bytes, key: keys.metadataKey, additionalData: pendingAD(user, session))
+              let secret = try? Sealing.open(bytes, key: keys.enrolmentKey, additionalData: pendingAD(user, session))
         else { throw DomainError.invalidInput("The enrolment form has expired. Start again.") }
         return secret
     }

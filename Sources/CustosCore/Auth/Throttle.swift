@@ -8,10 +8,10 @@ public struct Throttle: Sendable {
     public let policy: ThrottlePolicy
     private let key: [UInt8]
 
-    /// A throttle whose subject tokens are keyed by a key derived from the server's blind-index key.
+    /// A throttle whose subject tokens are keyed by its own subkey of the server's blind-index key.
     public init(policy: ThrottlePolicy, keys: ServerKeys) {
         self.policy = policy
-        key = BLAKE2b.hash(keys.blindIndexKey + Array("custos/throttle".utf8))
+        key = keys.throttleKey
     }
 
     static let busyMessage = "The server is busy checking other sign-ins. Try again in a moment."

@@ -9,7 +9,7 @@ struct GrantVault: Sendable {
     private let key: [UInt8]
 
     init(keys: ServerKeys) throws {
-        key = try KeyDerivation.subkey(masterKey: keys.metadataKey, id: 1, context: "cgrant01")
+        key = keys.grantKey
     }
 
     func seal(partial: PartialDecryption, requestID: Int64, messageID: Int64) throws -> [UInt8] {

@@ -3,13 +3,32 @@ import Foundation
 
 /// The server's own keys, kept as files under `DATA/keys` (mode 0600, directory 0700) and never
 /// in the database, so a stolen database file or backup holds none of them (P1).
+///
+/// The two 32-byte key files are KDF masters only: every use has its own subkey from libsodium's
+/// `crypto_kdf` (BLAKE2b), so no value is sealed or hashed under a master itself and learning one
+/// subkey reveals neither its master nor another subkey.
 public struct ServerKeys: Sendable {
-    /// Encrypts display fields (participant names, TOTP secrets) with XChaCha20-Poly1305.
-    public let metadataKey: [UInt8]
-    /// Master key of the blind index; one subkey per field is derived from it.
+    /// The master of the sealing subkeys (`metadata.key`). Used directly only to open values sealed
+    /// before subkeys (audit entries written then cannot be re-sealed); nothing new is sealed with it.
+    let metadataKey: [UInt8]
+    /// Master key of the blind index and the throttle (`blind-index.key`); one subkey per field is derived from it.
     public let blindIndexKey: [UInt8]
     /// Signs audit checkpoints.
     public let auditSigning: Ed25519.KeyPair
+
+    /// Seals display values (participants, conversations, matters, hold terms, reasons, saved searches, sealed
+    /// audit details): subkey 1 of `metadata.key` in context "custosmd".
+    public let displayKey: [UInt8]
+    /// Seals enrolled TOTP secrets: subkey 2, "custosmd".
+    let totpKey: [UInt8]
+    /// Seals the secret of a TOTP enrolment in progress, carried by the confirmation form: subkey 3, "custosmd".
+    let enrolmentKey: [UInt8]
+    /// Seals partial decryptions and grant keys: subkey 1 in context "cgrant01" (as since grants began).
+    let grantKey: [UInt8]
+    /// Keys the throttle's subject tokens: subkey 1 of `blind-index.key` in context "cthrottl".
+    let throttleKey: [UInt8]
+
+    static let metadataContext = "custosmd"
 
     static let files = ["metadata.key", "blind-index.key", "audit-signing.key"]
     /// The audit-signing public key in hex, world-readable: all an offline verifier needs.
@@ -73,6 +92,11 @@ public struct ServerKeys: Sendable {
         self.metadataKey = metadataKey
         self.blindIndexKey = blindIndexKey
         self.auditSigning = try Ed25519.keyPair(seed: auditSeed)
+        displayKey = try KeyDerivation.subkey(masterKey: metadataKey, id: 1, context: Self.metadataContext)
+        totpKey = try KeyDerivation.subkey(masterKey: metadataKey, id: 2, context: Self.metadataContext)
+        enrolmentKey = try KeyDerivation.subkey(masterKey: metadataKey, id: 3, context: Self.metadataContext)
+        grantKey = try KeyDerivation.subkey(masterKey: metadataKey, id: 1, context: "cgrant01")
+        throttleKey = try KeyDerivation.subkey(masterKey: blindIndexKey, id: 1, context: "cthrottl")
     }
 
     /// Keys for tests: random, never written anywhere.

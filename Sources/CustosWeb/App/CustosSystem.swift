@@ -62,6 +62,9 @@ public struct CustosSystem: Sendable {
         self.keys = keys
         self.clock = clock
         store = try SQLiteArchiveStore(path: Self.databasePath(dataDirectory), migrations: resources.migrations)
+        // Values sealed before subkeys move to their purpose's subkey once, before anything reads them.
+        let upgrade = try KeyUpgrade(keys: keys)
+        _ = try store.resealUnderSubkeys({ try upgrade.reseal($1, as: $0) }, now: clock.now())
         let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory), mode: auditHead))
         archive = Archive(store: store, auditLog: log, clock: clock)
         let hasher = PasswordHasher()
