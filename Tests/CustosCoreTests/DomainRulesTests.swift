@@ -1,6 +1,6 @@
-import Foundation
 import CustosCore
 import CustosCrypto
+import Foundation
 import Testing
 
 /// Rules of the domain that need no storage: roles, usernames, passwords, session lifetimes, the chain encoding.
@@ -20,11 +20,44 @@ import Testing
         }
     }
 
+    static func user(_ name: String, roles: Set<Role> = [.auditor], totp: Bool = false) -> User {
+        User(id: 1, username: name, displayName: name, passwordHash: "x", mustChangePassword: false,
+             totpSecretSealed: totp ? [1] : nil, totpLastCounter: nil, disabled: false, createdAt: 0, passwordChangedAt: 0,
+             lastLoginAt: nil, roles: roles)
+    }
+
+    /// NIST SP 800-63B-4: 15 characters where the password is the only factor, a blocklist of common and
+    /// context-specific values, and no composition rules.
     @Test func passwordRules() throws {
-        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("short", username: "ada", current: nil) }
-        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("ada.lovelace1", username: "ada.lovelace1", current: nil) }
-        #expect(throws: DomainError.self) { try Credentials.validateNewPassword("same password 1", username: "ada", current: "same password 1") }
-        try Credentials.validateNewPassword("a long enough passphrase", username: "ada", current: "old one")
+        let policy = PasswordPolicy(blocklistText: "# comment\npassword\niloveyou\ndragon\nqwertyuiop\n\nletmein\n")
+        let ada = Self.user("ada")
+        let keeper = Self.user("keeper", roles: [.custodian])
+        // Length: 15 alone, 12 with a second factor (enrolled, or required by a role).
+        #expect(throws: DomainError.self) { try policy.validate("fourteen chars", for: ada, current: nil) }
+        try policy.validate("fifteen chars!!", for: ada, current: nil)
+        try policy.validate("twelve chars", for: keeper, current: nil)
+        try policy.validate("twelve chars", for: Self.user("totp", totp: true), current: nil)
+        #expect(throws: DomainError.self) { try policy.validate("eleven char", for: keeper, current: nil) }
+        #expect(throws: DomainError.self) { try policy.validate(String(repeating: "x", count: 257), for: ada, current: nil) }
+        // Blocklisted, decorated, repeated, runs of a short unit, the username, the service name.
+        for bad in ["QwertyUiop12345", "Password2024!!!!", "!!!iloveyou!!!2024", "dragondragondragon", "letmeinletmein!!",
+                    "abcabcabcabcabcabc", "aaaaaaaaaaaaaaaa", "1234567890123456", "ada.lovelace.1815", "my custos password 1"] {
+            #expect(throws: DomainError.self, "\(bad)") { try policy.validate(bad, for: Self.user("ada.lovelace"), current: nil) }
+        }
+        #expect(throws: DomainError.self) { try policy.validate("same password 123", for: ada, current: "same password 123") }
+        // Long passphrases of ordinary words pass, with no rule about digits, case or symbols.
+        for good in ["correct horse battery staple", "harbour-lantern-quietly-47", "a password of my own choosing", "passwordsmith at dawn"] {
+            try policy.validate(good, for: ada, current: "old one")
+        }
+    }
+
+    @Test func theShippedBlocklistHoldsTheCommonPasswords() throws {
+        let text = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Data/common-passwords.txt"), encoding: .utf8)
+        let policy = PasswordPolicy(blocklistText: text)
+        #expect(policy.blocklist.count == 10_000)
+        for common in ["password", "123456", "qwerty", "iloveyou", "trustno1", "sunshine"] { #expect(policy.blocklist.contains(common)) }
+        #expect(throws: DomainError.self) { try policy.validate("Sunshine2025!!!!", for: Self.user("ada"), current: nil) }
     }
 
     @Test func oneTimePasswordsAreLongRandomAndReadable() {

@@ -25,7 +25,7 @@ import Testing
         let b = Browser(client)
         try await b.signIn(name, otp)
         try await b.get("/account/password")
-        let password = "puppet password for \(name) 0123456789"
+        let password = "a puppet's own passphrase 0123456789"
         try await b.post("/account/password", [("current_password", otp), ("new_password", password), ("confirm_password", password)])
         var secret: [UInt8]?
         if role.requiresTOTP {

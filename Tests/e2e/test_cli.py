@@ -532,7 +532,7 @@ def new_custodian_with_device(custos_bin, server, admin, name: str, tmp_path) ->
     otp = made.element_text("one-time-password")
     p = WebClient(server.port)
     assert p.sign_in(name, otp).location_path == "/account/password"
-    new = f"custodian password {name} 0123456789"
+    new = "a custodian's own passphrase 0123456789"
     r = p.submit("/account/password", "/account/password", {"current_password": otp, "new_password": new, "confirm_password": new})
     assert r.location_path == "/account/totp", r.status
     page = p.get("/account/totp")

@@ -8,10 +8,12 @@ public struct AccountService: Sendable {
     let hasher: PasswordHasher
     let work: BlockingWork
     let throttle: Throttle
+    let passwords: PasswordPolicy
 
-    public init(archive: Archive, keys: ServerKeys, hasher: PasswordHasher, work: BlockingWork,
+    public init(archive: Archive, keys: ServerKeys, hasher: PasswordHasher, work: BlockingWork, passwords: PasswordPolicy,
                 throttlePolicy: ThrottlePolicy = ThrottlePolicy()) {
         self.archive = archive
+        self.passwords = passwords
         self.keys = keys
         self.hasher = hasher
         self.work = work
@@ -22,7 +24,7 @@ public struct AccountService: Sendable {
     /// current password is a password guess like a sign-in: throttled with sign-in's subjects and audited.
     public func changePassword(user: User, session: Session, current: String, new: String, confirm: String, actor: Actor) async throws {
         guard new == confirm else { throw DomainError.invalidInput("The new password and its confirmation differ.") }
-        try Credentials.validateNewPassword(new, username: user.username, current: current)
+        try passwords.validate(new, for: user, current: current)
         if user.oneTimePasswordExpired(at: archive.clock.now()) { throw DomainError.gone(SignInService.expiredMessage) }
         guard work.hasRoom else { throw DomainError.throttled(Throttle.busyMessage, retryAfter: 1) }
         let subjects = throttle.passwordSubjects(username: user.username, client: actor.client)

@@ -70,7 +70,8 @@ public struct CustosSystem: Sendable {
         let hasher = PasswordHasher()
         signIn = try SignInService(archive: archive, keys: keys, hasher: hasher, work: work,
                                    sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy)
-        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work, throttlePolicy: throttlePolicy)
+        accounts = AccountService(archive: archive, keys: keys, hasher: hasher, work: work, passwords: try resources.passwordPolicy(),
+                                  throttlePolicy: throttlePolicy)
         users = UserAdministration(archive: archive, hasher: hasher, work: work, keys: keys, oneTimePasswordLifetime: oneTimePasswordLifetime)
         registry = EpochRegistry()
         ceremonies = CeremonyService(archive: archive, registry: registry)

@@ -1,11 +1,22 @@
+import CustosCore
 import Foundation
 
-/// Where the files Custos reads at start-up live: Migrations/, Templates/ and Public/.
+/// Where the files Custos reads at start-up live: Migrations/, Templates/, Public/ and Data/.
 public struct Resources: Sendable {
     public var root: URL
     public var migrations: URL { root.appendingPathComponent("Migrations") }
     public var templates: URL { root.appendingPathComponent("Templates") }
     public var publicFiles: URL { root.appendingPathComponent("Public") }
+    public var passwordBlocklist: URL { root.appendingPathComponent("Data/common-passwords.txt") }
+
+    /// The password rules with the blocklist shipped in Data/; a missing list stops the server rather than
+    /// letting every common password through.
+    public func passwordPolicy() throws -> PasswordPolicy {
+        guard let text = try? String(contentsOf: passwordBlocklist, encoding: .utf8) else {
+            throw StartupError("\(passwordBlocklist.path) is missing: the list of common passwords new passwords are checked against")
+        }
+        return PasswordPolicy(blocklistText: text)
+    }
 
     public init(root: URL) { self.root = root }
 

@@ -75,7 +75,7 @@ struct AccountController {
         let forced = context.auth?.user.mustChangePassword ?? false
         return renderer.page("account/password", PasswordView(
             chrome: ChromeBuilder.make("Change password", context: context, current: Paths.accountPassword, error: error),
-            forced: forced, minimumLength: Credentials.minimumPasswordLength,
+            forced: forced, minimumLength: context.auth.map { PasswordPolicy.minimumLength(for: $0.user) } ?? PasswordPolicy.minimumAlone,
             totpEnrolled: context.auth?.user.totpEnrolled ?? false), status: status)
     }
 
