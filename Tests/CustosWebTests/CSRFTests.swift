@@ -1,4 +1,5 @@
 import CustosCore
+import CustosWeb
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -56,5 +57,18 @@ import Testing
             #expect(r.status == .notFound || r.status == .methodNotAllowed)
             #expect(try await b.get("/").status == .ok)
         }
+    }
+}
+
+/// One mapping from domain errors to statuses (issue 18): a form that shows the error beside what was typed
+/// answers with the status the error page and the API would give for the same error.
+@Suite struct ErrorStatusTests {
+    @Test func everyDomainErrorHasOneStatus() {
+        let table: [(DomainError, HTTPResponse.Status)] = [
+            (.invalidInput("x"), .badRequest), (.authenticationFailed("x"), .unauthorized), (.forbidden("x"), .forbidden),
+            (.notFound("x"), .notFound), (.conflict("x"), .conflict), (.roleConflict("x"), .conflict), (.gone("x"), .gone),
+            (.throttled("x", retryAfter: 1), .tooManyRequests), (.auditUnavailable, .serviceUnavailable),
+        ]
+        for (error, status) in table { #expect(error.httpStatus == status, "\(error)") }
     }
 }

@@ -38,13 +38,7 @@ struct AccountController {
                                               new: form["new_password"] ?? "", confirm: form["confirm_password"] ?? "",
                                               actor: context.actor)
         } catch let error as DomainError {
-            let status: HTTPResponse.Status = switch error {
-            case .auditUnavailable: .serviceUnavailable
-            case .throttled: .tooManyRequests
-            case .gone: .gone
-            default: .badRequest
-            }
-            var response = passwordPage(context, error: error.message, status: status)
+            var response = passwordPage(context, error: error.message, status: error.httpStatus)
             response.headers.addRetryAfter(for: error)
             return response
         }
@@ -64,9 +58,9 @@ struct AccountController {
         } catch let error as DomainError {
             guard let pending = try? accounts.reopenTOTPEnrolment(user: auth.user, session: auth.session, sealed: sealed) else {
                 let fresh = try accounts.beginTOTPEnrolment(user: auth.user, session: auth.session)
-                return totpPage(context, pending: fresh, error: error.message, status: .badRequest)
+                return totpPage(context, pending: fresh, error: error.message, status: error.httpStatus)
             }
-            return totpPage(context, pending: pending, error: error.message, status: .badRequest)
+            return totpPage(context, pending: pending, error: error.message, status: error.httpStatus)
         }
         return Response(status: .seeOther, headers: [.location: Paths.home + "?done=totp"])
     }

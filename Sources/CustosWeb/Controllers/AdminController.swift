@@ -28,7 +28,7 @@ struct AdminController {
             do {
                 try users.setRoles(userID: user.id, roles: roles, actor: context.actor)
             } catch let error as DomainError where error != .auditUnavailable {
-                return userPage(context, user: user, notice: nil, error: error.message, status: .badRequest)
+                return userPage(context, user: user, notice: nil, error: error.message, status: error.httpStatus)
             }
             return Response(status: .seeOther, headers: [.location: Paths.with(Paths.adminUser, id: user.id) + "?done=roles"])
         }
@@ -63,7 +63,7 @@ struct AdminController {
                 hours: Int(users.oneTimePasswordLifetime / 3_600), userPath: Paths.with(Paths.adminUser, id: created.user.id)),
                 status: .created)
         } catch let error as DomainError where error != .auditUnavailable {
-            return newUserPage(context, username: username, displayName: display, roles: roles, error: error.message, status: .badRequest)
+            return newUserPage(context, username: username, displayName: display, roles: roles, error: error.message, status: error.httpStatus)
         }
     }
 

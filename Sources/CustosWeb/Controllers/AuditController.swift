@@ -18,7 +18,7 @@ struct AuditController {
             do {
                 return try listPage(context, query: try AuditQuery.parse(params), notice: nil, error: nil, status: .ok)
             } catch let e as DomainError where e != .auditUnavailable {
-                return try listPage(context, query: AuditQuery(), notice: nil, error: e.message, status: .badRequest)
+                return try listPage(context, query: AuditQuery(), notice: nil, error: e.message, status: e.httpStatus)
             }
         }
         routes.get(Paths.auditEntry, Self.security) { _, context in

@@ -38,14 +38,8 @@ struct AuthController {
             response.headers.append(.init(name: .setCookie, value: cookies.session(result.token)))
             return response
         } catch let error as DomainError {
-            let status: HTTPResponse.Status = switch error {
-            case .throttled: .tooManyRequests
-            case .invalidInput: .badRequest
-            case .gone: .gone
-            default: .unauthorized
-            }
             var response = renderer.page("login", LoginView(chrome: ChromeBuilder.make("Sign in", context: context, error: error.message),
-                                                            username: username), status: status)
+                                                            username: username), status: error.httpStatus)
             response.headers.addRetryAfter(for: error)
             return response
         }
@@ -67,7 +61,7 @@ struct AuthController {
                 return response
             }
             return renderer.page("login-totp", TOTPStepView(chrome: ChromeBuilder.make("Enter your code", context: context, error: error.message)),
-                                 status: .unauthorized)
+                                 status: error.httpStatus)
         }
     }
 

@@ -24,7 +24,7 @@ struct KeysController {
                 let kind: CeremonySetup.Kind = form["kind"] == "redistribution" ? .redistribution : .newKey
                 _ = try ceremonies.propose(kind: kind, custodianIDs: ids, threshold: k, actor: context.actor)
             } catch let e as DomainError where e != .auditUnavailable {
-                return try keysPage(context, notice: nil, error: e.message, status: .badRequest)
+                return try keysPage(context, notice: nil, error: e.message, status: e.httpStatus)
             }
             return Response(status: .seeOther, headers: [.location: Paths.adminKeys + "?done=proposed"])
         }
@@ -33,7 +33,7 @@ struct KeysController {
             do {
                 try ceremonies.cancel(id: id, actor: context.actor)
             } catch let e as DomainError where e != .auditUnavailable {
-                return try keysPage(context, notice: nil, error: e.message, status: .conflict)
+                return try keysPage(context, notice: nil, error: e.message, status: e.httpStatus)
             }
             return Response(status: .seeOther, headers: [.location: Paths.adminKeys + "?done=cancelled"])
         }
@@ -46,7 +46,7 @@ struct KeysController {
                 let (record, secret) = try tokens.create(name: form["name"] ?? "", actor: context.actor)
                 return tokensPage(context, created: CreatedToken(name: record.name, secret: secret), error: nil, status: .created)
             } catch let e as DomainError where e != .auditUnavailable {
-                return tokensPage(context, created: nil, error: e.message, status: .badRequest)
+                return tokensPage(context, created: nil, error: e.message, status: e.httpStatus)
             }
         }
         routes.post(Paths.adminTokenRevoke, .roles([.admin])) { _, context in

@@ -21,7 +21,7 @@ struct MattersController {
                 let id = try holds.createMatter(name: typed.0, description: typed.1, user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.matter, id: id) + "?done=opened")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try listPage(context, typed: typed, error: e.message, status: RequestsController.status(e))
+                return try listPage(context, typed: typed, error: e.message, status: e.httpStatus)
             }
         }
         routes.get(Paths.matter, Self.legal) { request, context in
@@ -40,7 +40,7 @@ struct MattersController {
                                        user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.matter, id: id) + "?done=updated")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try matterPage(context, id: id, notice: nil, error: e.message, status: RequestsController.status(e))
+                return try matterPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
         routes.post(Paths.matterMembers, Self.legal) { request, context in
@@ -51,7 +51,7 @@ struct MattersController {
                 try holds.addMember(matterID: id, username: form["username"] ?? "", user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.matter, id: id) + "?done=member")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try matterPage(context, id: id, notice: nil, error: e.message, status: RequestsController.status(e))
+                return try matterPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
         routes.get(Paths.matterHoldsNew, Self.legal) { request, context in
@@ -70,7 +70,7 @@ struct MattersController {
                 return Self.redirect(Paths.with(Paths.hold, id: hold) + "?done=placed")
             } catch let e as DomainError where e != .auditUnavailable {
                 return try newHoldPage(context, matterID: id, fields: fields.pairs, preview: false, error: e.message,
-                                       status: RequestsController.status(e))
+                                       status: e.httpStatus)
             }
         }
         routes.get(Paths.hold, Self.legal) { request, context in
@@ -121,7 +121,7 @@ struct MattersController {
             try body(form, auth, id)
             return Self.redirect(Paths.with(Paths.hold, id: id) + "?done=" + done)
         } catch let e as DomainError where e != .auditUnavailable {
-            return try holdPage(context, id: id, notice: nil, error: e.message, status: RequestsController.status(e), reason: form["reason"] ?? "")
+            return try holdPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus, reason: form["reason"] ?? "")
         }
     }
 
@@ -166,7 +166,7 @@ struct MattersController {
                 covered = try holds.preview(matterID: matterID, scope: try typed.scope(), user: auth.user, actor: context.actor)
             } catch let e as DomainError where e != .auditUnavailable {
                 problem = e.message
-                status = RequestsController.status(e)
+                status = e.httpStatus
             }
         }
         let searchQuery = typed.searchLink()

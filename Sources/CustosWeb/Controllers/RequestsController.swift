@@ -27,7 +27,7 @@ struct RequestsController {
             do {
                 return try newPage(context, params: params, typed: RequestForm(), error: nil, status: .ok)
             } catch let e as DomainError where e != .auditUnavailable {
-                return try newPage(context, params: [], typed: RequestForm(), error: e.message, status: .badRequest)
+                return try newPage(context, params: [], typed: RequestForm(), error: e.message, status: e.httpStatus)
             }
         }
         routes.post(Paths.requests, .roles([.auditor])) { request, context in
@@ -46,7 +46,7 @@ struct RequestsController {
                 return Response(status: .seeOther, headers: [.location: Paths.with(Paths.request, id: id)])
             } catch let e as DomainError where e != .auditUnavailable {
                 let kept = ids.filter { Int64($0) != nil }.prefix(decryption.policy.maximumMessages).map { ("message_id", $0) }
-                return try newPage(context, params: Array(kept), typed: typed, error: e.message, status: .badRequest)
+                return try newPage(context, params: Array(kept), typed: typed, error: e.message, status: e.httpStatus)
             }
         }
         routes.get(Paths.request, Self.viewers) { request, context in
@@ -61,7 +61,7 @@ struct RequestsController {
                 try decryption.reject(id: id, reason: form["reason"] ?? "", user: auth.user, actor: context.actor)
                 return Self.done(id, "rejected")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: Self.status(e))
+                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
         routes.post(Paths.requestRevoke, .roles([.custodian, .security])) { request, context in
@@ -71,7 +71,7 @@ struct RequestsController {
                 try decryption.revoke(id: id, reason: form["reason"] ?? "", actor: context.actor)
                 return Self.done(id, "revoked")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: Self.status(e))
+                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
     }
@@ -89,16 +89,6 @@ struct RequestsController {
     static func id(_ context: AppContext) throws -> Int64 {
         guard let id = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no request with that number.") }
         return id
-    }
-
-    static func status(_ e: DomainError) -> HTTPResponse.Status {
-        switch e {
-        case .forbidden, .authenticationFailed: .forbidden
-        case .notFound: .notFound
-        case .conflict: .conflict
-        case .throttled: .tooManyRequests
-        default: .badRequest
-        }
     }
 
     /// The new-request page: the messages chosen by id, or by a search (up to the request limit).

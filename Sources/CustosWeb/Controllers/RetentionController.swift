@@ -72,7 +72,7 @@ struct RetentionController {
             try body(form)
             return Response(status: .seeOther, headers: [.location: Paths.adminRetention + "?done=" + done])
         } catch let e as DomainError where e != .auditUnavailable {
-            return try page(context, notice: nil, error: e.message, status: RequestsController.status(e))
+            return try page(context, notice: nil, error: e.message, status: e.httpStatus)
         }
     }
 

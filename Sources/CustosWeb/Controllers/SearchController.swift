@@ -25,7 +25,7 @@ struct SearchController {
             } catch let e as DomainError where e != .auditUnavailable {
                 let typed = SearchQuery.lenient(params)
                 return searchPage(context, query: typed, page: nil, around: try search.surroundings(user: context.auth?.user),
-                                  error: e.message, status: .badRequest)
+                                  error: e.message, status: e.httpStatus)
             }
         }
         routes.post(Paths.searchExport, Self.readers) { request, context in

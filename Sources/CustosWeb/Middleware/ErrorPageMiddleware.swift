@@ -51,17 +51,7 @@ struct ErrorPageMiddleware: RouterMiddleware {
     static func describe(_ error: any Error, context: AppContext) -> (HTTPResponse.Status, String) {
         switch error {
         case let e as DomainError:
-            let status: HTTPResponse.Status = switch e {
-            case .invalidInput: .badRequest
-            case .notFound: .notFound
-            case .forbidden: .forbidden
-            case .conflict, .roleConflict: .conflict
-            case .throttled: .tooManyRequests
-            case .authenticationFailed: .unauthorized
-            case .gone: .gone
-            case .auditUnavailable: .serviceUnavailable
-            }
-            return (status, e.message)
+            return (e.httpStatus, e.message)
         case let e as HTTPError:
             return (e.status, e.body ?? defaultMessage(e.status))
         case let e as any HTTPResponseError:
