@@ -11,8 +11,7 @@ struct AccountController {
             passwordPage(context, error: nil, status: .ok)
         }
         routes.post(Paths.accountPassword, .accountSetup, changePassword)
-        routes.get(Paths.accountTOTP, .accountSetup) { _, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.get(Paths.accountTOTP, .accountSetup) { _, context, auth in
             if auth.user.totpEnrolled {
                 return renderer.page("account/totp", TOTPEnrolView(chrome: ChromeBuilder.make("Two-factor sign-in", context: context, current: Paths.accountPassword),
                                                                    enrolled: true, required: false, secret: "", uri: "", enrolment: ""))
@@ -21,8 +20,7 @@ struct AccountController {
             return totpPage(context, pending: pending, error: nil, status: .ok)
         }
         routes.post(Paths.accountTOTP, .accountSetup, enrolTOTP)
-        routes.post(Paths.accountRole, .accountSetup) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.accountRole, .accountSetup) { request, context, auth in
             let form = try await Form.read(request, context: context)
             guard let role = Role(rawValue: form["role"] ?? "") else { throw DomainError.invalidInput("Choose a role.") }
             try accounts.switchRole(user: auth.user, session: auth.session, to: role, actor: context.actor)
@@ -30,8 +28,7 @@ struct AccountController {
         }
     }
 
-    @Sendable func changePassword(_ request: Request, _ context: AppContext) async throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    @Sendable func changePassword(_ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {
         let form = try await Form.read(request, context: context)
         do {
             try await accounts.changePassword(user: auth.user, session: auth.session, current: form["current_password"] ?? "",
@@ -48,8 +45,7 @@ struct AccountController {
         return Response(status: .seeOther, headers: [.location: next == Paths.home ? Paths.home + "?done=password" : next])
     }
 
-    @Sendable func enrolTOTP(_ request: Request, _ context: AppContext) async throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    @Sendable func enrolTOTP(_ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {
         let form = try await Form.read(request, context: context)
         let sealed = form["enrolment"] ?? ""
         do {

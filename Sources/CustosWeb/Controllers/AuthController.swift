@@ -45,8 +45,7 @@ struct AuthController {
         }
     }
 
-    @Sendable func totp(_ request: Request, _ context: AppContext) async throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    @Sendable func totp(_ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {
         let form = try await Form.read(request, context: context)
         do {
             let session = try signIn.verifyTOTP(session: auth.session, user: auth.user, code: form["code"] ?? "",

@@ -14,14 +14,12 @@ struct ContentController {
     let renderer: Renderer
 
     func addRoutes(to routes: SecureRouter) {
-        routes.get(Paths.messageContent, .roles([.auditor])) { _, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.get(Paths.messageContent, .roles([.auditor])) { _, context, auth in
             let id = try Self.id(context)
             let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "page")
             return renderer.page("content/message", ContentPage(opened, viewer: auth.user, context: context))
         }
-        routes.get(Paths.messageContentRaw, .roles([.auditor])) { _, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.get(Paths.messageContentRaw, .roles([.auditor])) { _, context, auth in
             let id = try Self.id(context)
             let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "download")
             let ext = opened.message.platform == "email" ? "eml" : "json"

@@ -17,8 +17,8 @@ struct CustodianDeviceController {
     func addRoutes(to routes: SecureRouter) {
         routes.post(Paths.apiCustodianEnrol, .anyone) { request, context in try await enrol(request, context) }
         routes.get(Paths.apiCustodianWhoami, .custodianDevice) { _, context in try whoami(context) }
-        routes.get(Paths.custodianDevice, .roles([.custodian])) { _, context in try page(context, created: nil, status: .ok) }
-        routes.post(Paths.custodianDeviceCode, .roles([.custodian])) { request, context in try await createCode(request, context) }
+        routes.get(Paths.custodianDevice, .roles([.custodian])) { _, context, auth in try page(context, auth, created: nil, status: .ok) }
+        routes.post(Paths.custodianDeviceCode, .roles([.custodian])) { request, context, auth in try await createCode(request, context, auth) }
     }
 
     /// POST /api/v1/custodian/enrol: registers a device's public keys against a one-time code.
@@ -53,16 +53,14 @@ struct CustodianDeviceController {
     }
 
     /// POST /custodian/device/code: a new one-time code, shown on this answer only.
-    private func createCode(_ request: Request, _ context: AppContext) async throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    private func createCode(_ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {
         let code = try devices.createEnrolmentCode(user: auth.user, actor: context.actor)
         let command = "custos custodian enrol --server \(Self.baseURL(request, tls: tls)) --key custodian.key --code \(code)"
-        return try page(context, created: CreatedEnrolmentCode(code: code, command: command,
+        return try page(context, auth, created: CreatedEnrolmentCode(code: code, command: command,
                                                                validMinutes: Int(CustodianDeviceService.codeLifetime / 60)), status: .created)
     }
 
-    private func page(_ context: AppContext, created: CreatedEnrolmentCode?, status: HTTPResponse.Status) throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    private func page(_ context: AppContext, _ auth: Authenticated, created: CreatedEnrolmentCode?, status: HTTPResponse.Status) throws -> Response {
         let device = try devices.device(of: auth.user.id)
         return renderer.page("custodian/device", CustodianDeviceView(
             chrome: ChromeBuilder.make("Custodian device", context: context, current: Paths.custodianDevice),

@@ -8,8 +8,7 @@ struct HomeController {
     let holds: HoldService
 
     func addRoutes(to routes: SecureRouter) {
-        routes.get(Paths.home, .signedIn) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.get(Paths.home, .signedIn) { request, context, auth in
             let done = request.uri.queryParameters["done"].map(String.init)
             let notice = done.flatMap { ["password": "Your password was changed.", "totp": "Two-factor sign-in is set up."][$0] }
             let role = auth.session.activeRole

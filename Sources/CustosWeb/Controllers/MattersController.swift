@@ -13,8 +13,7 @@ struct MattersController {
         routes.get(Paths.matters, Self.legal) { _, context in
             try listPage(context, typed: ("", ""), error: nil, status: .ok)
         }
-        routes.post(Paths.matters, Self.legal) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.matters, Self.legal) { request, context, auth in
             let form = try await Form.read(request, context: context)
             let typed = (form["name"] ?? "", form["description"] ?? "")
             do {
@@ -24,12 +23,11 @@ struct MattersController {
                 return try listPage(context, typed: typed, error: e.message, status: e.httpStatus)
             }
         }
-        routes.get(Paths.matter, Self.legal) { request, context in
+        routes.get(Paths.matter, Self.legal) { request, context, auth in
             let done = request.uri.queryParameters["done"].map(String.init) ?? ""
-            return try matterPage(context, id: try Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
+            return try matterPage(context, auth, id: try Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
         }
-        routes.post(Paths.matterEdit, Self.legal) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.matterEdit, Self.legal) { request, context, auth in
             let id = try Self.id(context)
             let form = try await Form.read(request, context: context)
             do {
@@ -40,27 +38,25 @@ struct MattersController {
                                        user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.matter, id: id) + "?done=updated")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try matterPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus)
+                return try matterPage(context, auth, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
-        routes.post(Paths.matterMembers, Self.legal) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.matterMembers, Self.legal) { request, context, auth in
             let id = try Self.id(context)
             let form = try await Form.read(request, context: context)
             do {
                 try holds.addMember(matterID: id, username: form["username"] ?? "", user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.matter, id: id) + "?done=member")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try matterPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus)
+                return try matterPage(context, auth, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
-        routes.get(Paths.matterHoldsNew, Self.legal) { request, context in
+        routes.get(Paths.matterHoldsNew, Self.legal) { request, context, auth in
             let id = try Self.id(context)
             let fields = SearchController.pairs(request)
-            return try newHoldPage(context, matterID: id, fields: fields, preview: !fields.isEmpty)
+            return try newHoldPage(context, auth, matterID: id, fields: fields, preview: !fields.isEmpty)
         }
-        routes.post(Paths.matterHolds, Self.legal) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.matterHolds, Self.legal) { request, context, auth in
             let id = try Self.id(context)
             let form = try await Form.read(request, context: context)
             let fields = HoldFields(form: form)
@@ -69,26 +65,26 @@ struct MattersController {
                 let hold = try holds.place(matterID: id, scope: scope, user: auth.user, actor: context.actor)
                 return Self.redirect(Paths.with(Paths.hold, id: hold) + "?done=placed")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try newHoldPage(context, matterID: id, fields: fields.pairs, preview: false, error: e.message,
+                return try newHoldPage(context, auth, matterID: id, fields: fields.pairs, preview: false, error: e.message,
                                        status: e.httpStatus)
             }
         }
-        routes.get(Paths.hold, Self.legal) { request, context in
+        routes.get(Paths.hold, Self.legal) { request, context, auth in
             let done = request.uri.queryParameters["done"].map(String.init) ?? ""
-            return try holdPage(context, id: try Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
+            return try holdPage(context, auth, id: try Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
         }
-        routes.post(Paths.holdRelease, Self.legal) { request, context in
-            try await holdAction(request, context, done: "released") { form, auth, id in
+        routes.post(Paths.holdRelease, Self.legal) { request, context, auth in
+            try await holdAction(request, context, auth, done: "released") { form, auth, id in
                 try holds.release(id: id, reason: form["reason"] ?? "", user: auth.user, actor: context.actor)
             }
         }
-        routes.post(Paths.holdNotices, Self.legal) { request, context in
-            try await holdAction(request, context, done: "notified") { form, auth, id in
+        routes.post(Paths.holdNotices, Self.legal) { request, context, auth in
+            try await holdAction(request, context, auth, done: "notified") { form, auth, id in
                 try holds.addNotice(holdID: id, person: form["person"] ?? "", user: auth.user, actor: context.actor)
             }
         }
-        routes.post(Paths.holdNoticeAcknowledge, Self.legal) { request, context in
-            try await holdAction(request, context, done: "acknowledged") { form, auth, id in
+        routes.post(Paths.holdNoticeAcknowledge, Self.legal) { request, context, auth in
+            try await holdAction(request, context, auth, done: "acknowledged") { form, auth, id in
                 guard let notice = Int64(form["notice"] ?? "") else { throw DomainError.invalidInput("Choose a notice.") }
                 try holds.acknowledge(noticeID: notice, holdID: id, user: auth.user, actor: context.actor)
             }
@@ -112,16 +108,15 @@ struct MattersController {
         return id
     }
 
-    private func holdAction(_ request: Request, _ context: AppContext, done: String,
+    private func holdAction(_ request: Request, _ context: AppContext, _ auth: Authenticated, done: String,
                             _ body: (Form, Authenticated, Int64) throws -> Void) async throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
         let id = try Self.id(context)
         let form = try await Form.read(request, context: context)
         do {
             try body(form, auth, id)
             return Self.redirect(Paths.with(Paths.hold, id: id) + "?done=" + done)
         } catch let e as DomainError where e != .auditUnavailable {
-            return try holdPage(context, id: id, notice: nil, error: e.message, status: e.httpStatus, reason: form["reason"] ?? "")
+            return try holdPage(context, auth, id: id, notice: nil, error: e.message, status: e.httpStatus, reason: form["reason"] ?? "")
         }
     }
 
@@ -137,8 +132,7 @@ struct MattersController {
             rows: rows, name: typed.0, description: typed.1, action: Paths.matters), status: status)
     }
 
-    private func matterPage(_ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    private func matterPage(_ context: AppContext, _ auth: Authenticated, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         let d = try holds.matter(id: id, user: auth.user, actor: context.actor)
         let m = d.matter
         return renderer.page("matters/matter", MatterView(
@@ -153,9 +147,8 @@ struct MattersController {
                        OptionRow(value: "closed", label: "closed", selected: m.record.status == .closed)]), status: status)
     }
 
-    private func newHoldPage(_ context: AppContext, matterID: Int64, fields: [(String, String)], preview: Bool, error: String? = nil,
+    private func newHoldPage(_ context: AppContext, _ auth: Authenticated, matterID: Int64, fields: [(String, String)], preview: Bool, error: String? = nil,
                              status: HTTPResponse.Status = .ok) throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
         let d = try holds.matter(id: matterID, user: auth.user, actor: context.actor)
         let typed = HoldFields(pairs: fields)
         var covered: Int?
@@ -180,9 +173,8 @@ struct MattersController {
             searchPath: searchQuery.map { Paths.search + "?" + $0 }), status: status)
     }
 
-    private func holdPage(_ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status,
+    private func holdPage(_ context: AppContext, _ auth: Authenticated, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status,
                           reason: String = "") throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
         let d = try holds.hold(id: id, user: auth.user, actor: context.actor)
         let r = d.record
         return renderer.page("matters/hold", HoldView(

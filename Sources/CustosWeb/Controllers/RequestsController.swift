@@ -13,8 +13,7 @@ struct RequestsController {
     static let viewers: Access = .roles([.auditor, .custodian, .security])
 
     func addRoutes(to routes: SecureRouter) {
-        routes.get(Paths.requests, Self.viewers) { _, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.get(Paths.requests, Self.viewers) { _, context, auth in
             let role = auth.session.activeRole
             let rows = try decryption.list(user: auth.user, role: role).map(RequestRow.init)
             return renderer.page("requests/list", RequestListView(
@@ -30,8 +29,7 @@ struct RequestsController {
                 return try newPage(context, params: [], typed: RequestForm(), error: e.message, status: e.httpStatus)
             }
         }
-        routes.post(Paths.requests, .roles([.auditor])) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.requests, .roles([.auditor])) { request, context, auth in
             let form = try await Form.read(request, context: context)
             let typed = RequestForm(justification: form["justification"] ?? "", reference: form["reference"] ?? "",
                                     hours: Int(form["hours"] ?? "") ?? 0)
@@ -49,29 +47,28 @@ struct RequestsController {
                 return try newPage(context, params: Array(kept), typed: typed, error: e.message, status: e.httpStatus)
             }
         }
-        routes.get(Paths.request, Self.viewers) { request, context in
+        routes.get(Paths.request, Self.viewers) { request, context, auth in
             let done = request.uri.queryParameters["done"].map(String.init) ?? ""
-            return try detailPage(request, context, id: Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
+            return try detailPage(request, context, auth, id: Self.id(context), notice: Self.notices[done], error: nil, status: .ok)
         }
-        routes.post(Paths.requestReject, .roles([.custodian])) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.requestReject, .roles([.custodian])) { request, context, auth in
             let id = try Self.id(context)
             let form = try await Form.read(request, context: context)
             do {
                 try decryption.reject(id: id, reason: form["reason"] ?? "", user: auth.user, actor: context.actor)
                 return Self.done(id, "rejected")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: e.httpStatus)
+                return try detailPage(request, context, auth, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
-        routes.post(Paths.requestRevoke, .roles([.custodian, .security])) { request, context in
+        routes.post(Paths.requestRevoke, .roles([.custodian, .security])) { request, context, auth in
             let id = try Self.id(context)
             let form = try await Form.read(request, context: context)
             do {
                 try decryption.revoke(id: id, reason: form["reason"] ?? "", actor: context.actor)
                 return Self.done(id, "revoked")
             } catch let e as DomainError where e != .auditUnavailable {
-                return try detailPage(request, context, id: id, notice: nil, error: e.message, status: e.httpStatus)
+                return try detailPage(request, context, auth, id: id, notice: nil, error: e.message, status: e.httpStatus)
             }
         }
     }
@@ -121,8 +118,7 @@ struct RequestsController {
             hasMessages: !ids.isEmpty, action: Paths.requests), status: status)
     }
 
-    private func detailPage(_ request: Request, _ context: AppContext, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
-        guard let auth = context.auth else { throw Redirect(Paths.login) }
+    private func detailPage(_ request: Request, _ context: AppContext, _ auth: Authenticated, id: Int64, notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         let role = auth.session.activeRole
         let d = try decryption.view(id: id, user: auth.user, actor: context.actor)
         let r = d.record

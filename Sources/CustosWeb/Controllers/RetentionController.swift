@@ -28,8 +28,7 @@ struct RetentionController {
                                         description: form["description"] ?? "", actor: context.actor)
             }
         }
-        routes.post(Paths.adminRetentionRules, Self.admin) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.adminRetentionRules, Self.admin) { request, context, auth in
             return try await change(request, context, done: "rule") { form in
                 guard let kind = RetentionRuleKind(rawValue: form["kind"] ?? "") else {
                     throw DomainError.invalidInput("A rule matches a platform or a conversation.")

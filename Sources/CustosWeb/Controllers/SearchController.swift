@@ -11,20 +11,20 @@ struct SearchController {
     static let readers: Access = .roles([.auditor, .legal])
 
     func addRoutes(to routes: SecureRouter) {
-        routes.get(Paths.search, Self.readers) { request, context in
+        routes.get(Paths.search, Self.readers) { request, context, auth in
             let params = Self.pairs(request)
             // A bare /search shows the form; a search runs (and is audited) only when asked for.
             if params.isEmpty {
-                return searchPage(context, query: SearchQuery(), page: nil, around: try search.surroundings(user: context.auth?.user),
+                return searchPage(context, query: SearchQuery(), page: nil, around: try search.surroundings(user: auth.user),
                                   error: nil, status: .ok)
             }
             do {
                 let q = try SearchQuery.parse(params)
-                let found = try search.searchPage(q, actor: context.actor, user: context.auth?.user)
+                let found = try search.searchPage(q, actor: context.actor, user: auth.user)
                 return searchPage(context, query: q, page: found.page, around: found.surroundings, error: nil, status: .ok)
             } catch let e as DomainError where e != .auditUnavailable {
                 let typed = SearchQuery.lenient(params)
-                return searchPage(context, query: typed, page: nil, around: try search.surroundings(user: context.auth?.user),
+                return searchPage(context, query: typed, page: nil, around: try search.surroundings(user: auth.user),
                                   error: e.message, status: e.httpStatus)
             }
         }
@@ -37,24 +37,23 @@ struct SearchController {
                 .contentDisposition: "attachment; filename=\"custos-search.csv\"",
             ], body: .init(byteBuffer: ByteBuffer(string: export.csv)))
         }
-        routes.post(Paths.searchSaved, Self.readers) { request, context in
-            guard let auth = context.auth else { throw Redirect(Paths.login) }
+        routes.post(Paths.searchSaved, Self.readers) { request, context, auth in
             let form = try await Form.read(request, context: context)
             let params = Self.queryFields(form)
             let q = try SearchQuery.parse(params)
             try search.save(q, name: form["name"] ?? "", user: auth.user, actor: context.actor)
             return Response(status: .seeOther, headers: [.location: Paths.search + "?" + SearchService.encode(q.parameters)])
         }
-        routes.post(Paths.searchSavedDelete, Self.readers) { _, context in
-            guard let auth = context.auth, let id = context.parameters.get("id", as: Int64.self) else { throw Redirect(Paths.login) }
+        routes.post(Paths.searchSavedDelete, Self.readers) { _, context, auth in
+            guard let id = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no such saved search.") }
             try search.deleteSaved(id: id, user: auth.user, actor: context.actor)
             return Response(status: .seeOther, headers: [.location: Paths.search])
         }
-        routes.get(Paths.message, Self.readers) { _, context in
+        routes.get(Paths.message, Self.readers) { _, context, auth in
             guard let id = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no message with that number.") }
             let d = try search.message(id: id, actor: context.actor)
             let holds = try holds.covering(messageID: id)
-            let isLegal = context.auth?.session.activeRole == .legal
+            let isLegal = auth.session.activeRole == .legal
             return renderer.page("search/message", MessageView(
                 chrome: ChromeBuilder.make("Message \(id)", context: context, current: Paths.search),
                 message: HitRow(d.hit), direction: d.direction, capturedAt: TimeFormat.utc(d.capturedAt),
@@ -67,7 +66,7 @@ struct SearchController {
                 conversationPath: Paths.with(Paths.conversation, key: d.hit.conversationKey),
                 canRequest: Self.canRequest(context), requestPath: Paths.requestsNew + "?message_id=\(id)",
                 requestConversationPath: Paths.requestsNew + "?conversation=" + d.hit.conversationKey,
-                contentPath: try Self.canRequest(context) && context.auth.map { try decryption.liveGrant(messageID: id, user: $0.user) != nil } == true
+                contentPath: try Self.canRequest(context) && decryption.liveGrant(messageID: id, user: auth.user) != nil
                     ? Paths.with(Paths.messageContent, id: id) : nil))
         }
         routes.get(Paths.conversation, Self.readers) { request, context in
