@@ -45,7 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Custos is reached over HTTPS (through a TLS-terminating proxy): __Host- cookies and HSTS.") var tls = false
-    @Flag(help: "Trust the last X-Forwarded-For hop as the client address (only behind your own proxy).") var trustForwardedFor = false
+    @Option(help: ArgumentHelp("A reverse proxy (CIDR or bare address; repeatable) whose X-Forwarded-For names the client "
+                               + "for throttling and audit; from any other peer the header is ignored.", valueName: "cidr"))
+    var trustedProxy: [String] = []
     @Option(help: "Longest grant a decryption request may ask for, in hours (1–168).") var maxGrantHours = 4
     @Option(help: "Most messages one decryption request may name (1–2000; a request form carries every id).") var maxRequestMessages = 1_000
     @Option(help: "Hours custodians have to approve a request before it lapses (1–720).") var approvalWindowHours = 72
@@ -61,6 +63,14 @@ struct Serve: AsyncParsableCommand {
         guard (0...8_760).contains(dispositionHours) else { throw ValidationError("--disposition-hours must be between 0 and 8760.") }
         guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
         guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
+        _ = try trustedProxies()
+    }
+
+    /// The --trusted-proxy values, each read strictly; a bad one names itself and what is wrong.
+    func trustedProxies() throws -> [IPNetwork] {
+        try trustedProxy.map { text in
+            do { return try IPNetwork(text) } catch { throw ValidationError("--trusted-proxy \(text): \(error)") }
+        }
     }
 
     func run() async throws {
@@ -70,7 +80,7 @@ struct Serve: AsyncParsableCommand {
                                            decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours),
                                            auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
-            host: host, port: port, tls: tls, trustForwardedFor: trustForwardedFor))
+            host: host, port: port, tls: tls, trustedProxies: try trustedProxies()))
         try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))
     }
 }

@@ -9,9 +9,9 @@ import Testing
 /// a little, so nobody can keep an owner locked out (issue 18, 4).
 @Suite struct LockoutAbuseTests {
     @Test func anAttackerElsewhereCannotLockTheOwnerOut() async throws {
-        let h = try await Harness.make(configuration: WebConfiguration(trustForwardedFor: true))
+        let h = try await Harness.make(configuration: .behindLoopbackProxy)
         let p = try await h.person("aude", roles: [.auditor])
-        try await h.run { client in
+        try await h.run(.live) { client in
             for i in 1...5 {
                 let r = try await signIn(client, "aude", "wrong password \(i)", from: "203.0.113.9")
                 #expect(r.status == (i < 5 ? .unauthorized : .tooManyRequests))
@@ -51,9 +51,9 @@ import Testing
     }
 
     @Test func theAddressLimitStillHolds() async throws {
-        let h = try await Harness.make(configuration: WebConfiguration(trustForwardedFor: true))
+        let h = try await Harness.make(configuration: .behindLoopbackProxy)
         let p = try await h.person("aude", roles: [.auditor])
-        try await h.run { client in
+        try await h.run(.live) { client in
             for i in 0..<20 { _ = try await signIn(client, "spray\(i)", "guess", from: "203.0.113.9") }
             let blocked = try await signIn(client, "aude", p.password, from: "203.0.113.9")
             #expect(blocked.status == .tooManyRequests && blocked.text.contains("Sign-in is paused from here"))

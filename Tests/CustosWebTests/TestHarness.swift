@@ -28,13 +28,15 @@ struct Harness: Sendable {
         return Harness(dir: dir, system: system, clock: clock, configuration: configuration, table: table, admin: admin)
     }
 
-    /// Runs `body` against the in-process application, then removes the data directory.
+    /// Runs `body` against the application, then removes the data directory: in-process by default, or
+    /// `.live` on a loopback port when a test needs a real connection (a peer address).
     @discardableResult
-    func run<T: Sendable>(cleanup: Bool = true, _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ setup: TestingSetup = .router, cleanup: Bool = true,
+                          _ body: @Sendable (any TestClientProtocol) async throws -> T) async throws -> T {
         let (router, _) = try await buildRouter(system: system, configuration: configuration)
         let app = Application(router: router)
         defer { if cleanup { try? FileManager.default.removeItem(atPath: dir) } }
-        return try await app.test(.router, body)
+        return try await app.test(setup, body)
     }
 
     /// A ready user in `role` with a random password (and TOTP where the role needs it).

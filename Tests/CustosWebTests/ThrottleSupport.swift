@@ -24,8 +24,14 @@ extension Harness {
     }
 }
 
+extension WebConfiguration {
+    /// A server behind a proxy on this machine: under `.live` the test client's loopback connection is that
+    /// proxy, so a test can play any client address through X-Forwarded-For.
+    static let behindLoopbackProxy = WebConfiguration(trustedProxies: [try! IPNetwork("127.0.0.1"), try! IPNetwork("::1")])
+}
+
 /// Signs in from a browser at `address`, as a proxy would report it in X-Forwarded-For (the harness must
-/// trust that header); returns the answer to the password form.
+/// run `.live` with `.behindLoopbackProxy`); returns the answer to the password form.
 func signIn(_ client: any TestClientProtocol, _ user: String, _ password: String, from address: String) async throws -> TestResponse {
     let b = Browser(client)
     try await b.get("/login")

@@ -33,9 +33,9 @@ import Testing
     }
 
     @Test func manyFailuresFromOneAddressThrottleThatAddress() async throws {
-        let h = try await Harness.make(configuration: WebConfiguration(trustForwardedFor: true))
+        let h = try await Harness.make(configuration: .behindLoopbackProxy)
         let p = try await h.person("aude", roles: [.auditor])
-        try await h.run { client in
+        try await h.run(.live) { client in
             func attempt(_ user: String, _ password: String, from address: String) async throws -> TestResponse {
                 let b = Browser(client)
                 _ = try await client.execute(uri: "/login", method: .get, headers: [.xForwardedFor: address], body: nil)

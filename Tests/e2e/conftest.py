@@ -340,7 +340,8 @@ def populated_data(custos_bin, tmp_path_factory) -> Path:
 
     Built through the front door: one real sign-in of the first administrator, then failed
     sign-ins over HTTP with the csrf double-submit flow, spread over many usernames and over
-    client addresses (X-Forwarded-For, which this server trusts), ten from each: under the
+    client addresses (X-Forwarded-For, which this server believes because it names 127.0.0.1,
+    where the test client connects from, as a trusted proxy), ten from each: under the
     per-address limit, so every one is answered and audited (login.failed). (Refusals past a
     limit are audited once per subject and window, so they would add few entries.) Tests copy
     this directory before touching it.
@@ -348,7 +349,7 @@ def populated_data(custos_bin, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("populated")
     data = base / "data"
     creds = init_data_dir(custos_bin, data)
-    server = Server(custos_bin, data, base, extra_args=("--trust-forwarded-for",))
+    server = Server(custos_bin, data, base, extra_args=("--trusted-proxy", "127.0.0.1/32"))
     try:
         c = server.client()
         r = c.sign_in(creds["username"], creds["password"])

@@ -1,7 +1,7 @@
 """Sign-in under abuse, over real HTTP against `custos serve` (issue 18, sign-in and approvals).
 
-Each test gets a fresh data directory and its own server, started with --trust-forwarded-for so that a
-test can play several client addresses from 127.0.0.1 by sending X-Forwarded-For (documentation
+Each test gets a fresh data directory and its own server, started with --trusted-proxy 127.0.0.1/32 so
+that a test can play several client addresses from 127.0.0.1 by sending X-Forwarded-For (documentation
 addresses only; nothing leaves loopback). The first administrator made by `custos init` is the account
 under attack: its one-time password is replaced and, where a test needs it, TOTP is enrolled through the
 pages as a person would.
@@ -48,7 +48,7 @@ def admin(custos_bin, tmp_path):
     """A served data directory whose first administrator has chosen PASSWORD: (server, username, client)."""
     data = tmp_path / "data"
     creds = init_data_dir(custos_bin, data)
-    server = Server(custos_bin, data, tmp_path, extra_args=("--trust-forwarded-for",))
+    server = Server(custos_bin, data, tmp_path, extra_args=("--trusted-proxy", "127.0.0.1/32"))
     try:
         c, r = sign_in(server.port, creds["username"], creds["password"])
         assert r.status == 303 and r.location_path == "/account/password", f"{r.status} {r.body[:500]}"

@@ -8,16 +8,17 @@ public struct WebConfiguration: Sendable {
     public var port: Int
     /// Served behind TLS (directly or by a proxy): `__Host-` cookies, `Secure`, HSTS.
     public var tls: Bool
-    /// Take the client address from the last X-Forwarded-For hop (only behind a trusted proxy).
-    public var trustForwardedFor: Bool
+    /// Reverse proxies whose X-Forwarded-For names the client (for throttling and audit); from any other
+    /// peer the header is ignored.
+    public var trustedProxies: [IPNetwork]
     public var logLevel: Logger.Level
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, tls: Bool = false, trustForwardedFor: Bool = false,
+    public init(host: String = "127.0.0.1", port: Int = 8080, tls: Bool = false, trustedProxies: [IPNetwork] = [],
                 logLevel: Logger.Level = .info) {
         self.host = host
         self.port = port
         self.tls = tls
-        self.trustForwardedFor = trustForwardedFor
+        self.trustedProxies = trustedProxies
         self.logLevel = logLevel
     }
 }
@@ -27,10 +28,11 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     let renderer = try await Renderer(directory: system.resources.templates.path)
     let cookies = CookieJar(secure: configuration.tls)
     let router = Router(context: AppContext.self)
+    router.add(middleware: ClientAddressMiddleware(proxies: TrustedProxies(configuration.trustedProxies)))
     router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls))
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
     router.add(middleware: FileMiddleware(system.resources.publicFiles.path, searchForIndexHtml: false))
-    router.add(middleware: SessionMiddleware(signIn: system.signIn, cookies: cookies, trustForwardedFor: configuration.trustForwardedFor))
+    router.add(middleware: SessionMiddleware(signIn: system.signIn, cookies: cookies))
     // Again inside the session, so error pages keep the signed-in header (the outer one catches
     // what happens before a session is known).
     router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls, passRouteNotFound: true))

@@ -7,7 +7,7 @@ public struct AppContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The peer address, or "unknown" when there is none (in-process tests).
     public var peerAddress: String
-    /// The address used for throttling and audit (the peer, or a trusted proxy's X-Forwarded-For).
+    /// The address used for throttling and audit: the peer, or the client a trusted proxy names (`ClientAddressMiddleware`).
     public var clientAddress: String
     /// The signed-in person, set by `SessionMiddleware`.
     public var auth: Authenticated?

@@ -1,19 +1,14 @@
 import CustosCore
 import CustosCrypto
-import Foundation
 import Hummingbird
 
 /// Loads the session named by the cookie (if alive) into the context and derives the CSRF token.
 struct SessionMiddleware: RouterMiddleware {
     let signIn: SignInService
     let cookies: CookieJar
-    let trustForwardedFor: Bool
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         var context = context
-        if trustForwardedFor, let forwarded = request.headers[.xForwardedFor]?.split(separator: ",").last {
-            context.clientAddress = forwarded.trimmingCharacters(in: .whitespaces)
-        }
         if let token = CookieJar.value(cookies.sessionName, in: request), token.utf8.count == 43,
            let (session, user) = try signIn.resolve(token: token) {
             context.auth = Authenticated(token: token, session: session, user: user)
