@@ -79,7 +79,7 @@ extension DecryptionService {
         switch task {
         case .success(let task): return task
         case .failure(let refusal):
-            try archive.transaction { tx in
+            _ = try archive.transaction { tx in
                 try tx.record(actor.draft(.messageIntegrityFailed, target: "message:\(refusal.messageID)",
                                           details: ["refused": "approval", "request": "\(id)", "problem": refusal.problem]))
             }
