@@ -44,7 +44,7 @@ public final class SQLiteArchiveStore: ArchiveStore {
 
     /// Deleted rows were zeroed in their pages (`secure_delete`), but earlier versions of those pages
     /// can still sit in the WAL: copy the WAL back and truncate it to nothing.
-    public func scrubDeleted() throws {
+    public func forgetDeleted() throws {
         // A reader in the middle of a snapshot holds the WAL; readers here are short, so wait a little.
         for attempt in 0..<50 {
             let done = try database.withWriterConnection { conn in try conn.queryOne("PRAGMA wal_checkpoint(TRUNCATE)")?.int(0) == 0 }

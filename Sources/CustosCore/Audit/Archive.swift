@@ -31,8 +31,8 @@ public struct Archive: Sendable {
     }
 
     /// Read-only access for pages that show no audit entries: it may see the archive as it was a fraction of a
-    /// second ago in the audit log alone (`ArchiveStore.readRecent`), which lets readers keep their page caches
-    /// across the audit entries that every search appends.
+    /// second ago in the audit log alone (`ArchiveStore.readRecent`), which lets a store keep readers fast across
+    /// the audit entries that every search appends.
     public func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
         try store.readRecent(body)
     }

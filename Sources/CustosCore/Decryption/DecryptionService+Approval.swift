@@ -248,7 +248,7 @@ extension DecryptionService {
         } catch DomainError.conflict {
             return nil
         }
-        try archive.store.scrubDeleted()
+        try archive.store.forgetDeleted()
         return expiresAt
     }
 

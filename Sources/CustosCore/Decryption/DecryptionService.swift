@@ -237,7 +237,7 @@ public struct DecryptionService: Sendable {
             let removed = try tx.uow.decryption.deletePartials(requestID: id)
             try tx.record(actor.draft(.requestRejected, target: "request:\(id)", details: ["partials_deleted": "\(removed)"]))
         }
-        try archive.store.scrubDeleted()
+        try archive.store.forgetDeleted()
     }
 
     /// Ends a live grant now: any custodian or security may. Its message keys are deleted.
@@ -257,7 +257,7 @@ public struct DecryptionService: Sendable {
             let removed = try tx.uow.decryption.deleteGrantKeys(requestID: id)
             try tx.record(actor.draft(.grantRevoked, target: "request:\(id)", details: ["keys_deleted": "\(removed)"]))
         }
-        try archive.store.scrubDeleted()
+        try archive.store.forgetDeleted()
     }
 
     /// Ends grants whose time is up and lapses requests nobody approved in time, deleting their key
@@ -282,7 +282,7 @@ public struct DecryptionService: Sendable {
                 try tx.record(system.draft(.requestLapsed, target: "request:\(id)", details: ["partials_deleted": "\(removed)"]))
             }
         }
-        try archive.store.scrubDeleted()
+        try archive.store.forgetDeleted()
         return due.expired.count + due.lapsed.count
     }
 

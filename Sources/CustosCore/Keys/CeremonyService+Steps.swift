@@ -99,7 +99,7 @@ extension CeremonyService {
         } after: { s, tx in
             activated = try activateIfComplete(s, tx: tx, actor: actor)
         }
-        if activated != nil { try archive.store.scrubDeleted() }
+        if activated != nil { try archive.store.forgetDeleted() }
         return activated
     }
 

@@ -92,7 +92,7 @@ public struct CeremonyService: Sendable {
             try close(c, status: .cancelled, outcome: "cancelled by \(actor.username)", tx: tx)
             try tx.record(actor.draft(.keyCeremonyCancelled, target: "ceremony:\(id)", details: ["epoch": "\(c.epoch)"]))
         }
-        try archive.store.scrubDeleted()
+        try archive.store.forgetDeleted()
     }
 
     func close(_ c: CeremonyRecord, status: CeremonyStatus, outcome: String, tx: Archive.Transaction) throws {

@@ -1,22 +1,23 @@
 import CustosCrypto
 
-/// Storage ports. The domain talks only to these; CustosStore implements them on SQLite and a
-/// PostgreSQL implementation can follow. Every write happens inside one `UnitOfWork`, so an
-/// action and the audit entry recording it commit together or not at all (P7).
+/// Storage ports, in the domain's words: what the archive needs from a store, never how an engine does it
+/// (each store module keeps its own mechanics: SQLite's WAL and kept snapshots, PostgreSQL's MVCC). The domain
+/// talks only to these. Every write happens inside one `UnitOfWork`, so an action and the audit entry recording
+/// it commit together or not at all (P7).
 public protocol ArchiveStore: Sendable {
     /// Runs `body` in one write transaction; a throw rolls everything back.
     func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
-    /// Runs `body` against a consistent read snapshot.
+    /// Runs `body` against one consistent view of the archive.
     func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
-    /// `write` for a transaction that only appends audit entries (`Archive.record`). Snapshots kept for
-    /// `readRecent` stay in use across it.
+    /// `write` for a transaction that only appends audit entries (`Archive.record`), which a store may make cheaper
+    /// for readers than other writes.
     func appendAudit<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
-    /// A read for pages that read no audit entries: it may reuse a snapshot, and its warm cache, kept from an earlier
-    /// call, when nothing but audit entries was committed since, for a fraction of a second at most.
+    /// A read for pages that read no audit entries: it may see the archive as it was a fraction of a second ago,
+    /// provided nothing but audit entries was appended since.
     func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T
-    /// After deleting key material: makes sure no copy of the deleted rows is left in the store's
-    /// files (SQLite: secure_delete zeroes freed cells; this checkpoints and truncates the WAL).
-    func scrubDeleted() throws
+    /// After key material or envelopes were deleted: makes sure no copy of them can be recovered from what the
+    /// store keeps (files, journals, free pages), so what was deleted is forgotten for good.
+    func forgetDeleted() throws
 }
 
 /// The repositories available inside one transaction.

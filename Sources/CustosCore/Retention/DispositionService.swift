@@ -2,8 +2,8 @@ import CustosCrypto
 import Foundation
 
 /// Disposition: messages whose retention has ended and that no active legal hold covers lose their
-/// envelope (ciphertext, ephemeral key, nonce) and any key material made for them, with
-/// `secure_delete` on and the WAL truncated afterwards. The index row stays as a tombstone with the
+/// envelope (ciphertext, ephemeral key, nonce) and any key material made for them, forgotten for good
+/// (`ArchiveStore.forgetDeleted`) after the run. The index row stays as a tombstone with the
 /// ciphertext hash, so search still shows the message and `custos verify` still accounts for it.
 /// Each run and each disposal is audited; the schema refuses a disposal a hold forbids (P5).
 public struct DispositionService: Sendable {
@@ -90,7 +90,7 @@ public struct DispositionService: Sendable {
             if report.refused > 0 { details["refused_integrity"] = "\(report.refused)" }
             try tx.record(actor.draft(.dispositionRun, target: "retention-run:\(runID)", details: details))
         }
-        if report.disposed > 0 { try archive.store.scrubDeleted() }
+        if report.disposed > 0 { try archive.store.forgetDeleted() }
         return report
     }
 
