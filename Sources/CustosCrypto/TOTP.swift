@@ -1,15 +1,13 @@
-import CSodium
+internal import Crypto
 import Foundation
 
-/// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226), for second-factor sign-in.
+/// Time-based one-time passwords (RFC 6238) over HOTP (RFC 4226), for second-factor sign-in: the code
+/// for a step, the step for a time, secrets and enrolment URIs. Which steps to accept is the caller's rule.
 public struct TOTP: Sendable {
     /// The HMAC hash; authenticator apps mostly support only SHA1, the default.
     public enum Algorithm: String, Sendable {
         case sha1 = "SHA1", sha256 = "SHA256", sha512 = "SHA512"
     }
-
-    /// Widest clock-drift window `validate` accepts, in time steps either side.
-    public static let maximumWindow = 10
 
     private let secret: [UInt8]
     /// Number of decimal digits in a code (1...9; 6 is what apps expect).
@@ -60,30 +58,6 @@ public struct TOTP: Sendable {
         return UInt64(seconds) / UInt64(period)
     }
 
-    /// The counter of the step within ±`window` (clamped to 0...`maximumWindow`) whose code
-    /// equals `code`, or nil; every candidate is compared in constant time, with no early exit.
-    /// Callers store the counter and refuse any code at or below the last one accepted.
-    public func validate(_ code: String, at date: Date, window: Int = 1) -> UInt64? {
-        let candidate = Array(code.utf8)
-        guard candidate.count == digits,
-              candidate.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
-        else { return nil }
-        let current = counter(at: date)
-        let window = UInt64(min(max(window, 0), Self.maximumWindow))
-        // Current step first, then outwards, so the closest step wins a (1-in-10^digits) tie.
-        var steps = [current]
-        for distance in stride(from: 1, through: window, by: 1) {
-            if current >= distance { steps.append(current - distance) }
-            if current <= UInt64.max - distance { steps.append(current + distance) }
-        }
-        var match: UInt64?
-        for step in steps {
-            let equal = Sodium.constantTimeEqual(Array(self.code(counter: step).utf8), candidate)
-            if equal && match == nil { match = step }
-        }
-        return match
-    }
-
     /// An `otpauth://totp/` URI for enrolment by QR code (Google Authenticator key-URI format).
     public func provisioningURI(account: String, issuer: String) -> String {
         let issuer = Self.percentEncode(issuer)
@@ -114,28 +88,13 @@ public struct TOTP: Sendable {
 }
 
 extension TOTP.Algorithm {
-    /// HMAC of `message` under `key` with this algorithm's hash (any key length).
+    /// HMAC of `message` under `key` with this algorithm's hash (any key length), from swift-crypto.
     func authenticate(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
-        Sodium.ensureInitialized()
-        switch self {
-        case .sha1:
-            return SHA1.hmac(key: key, message: message)
-        case .sha256:
-            var state = crypto_auth_hmacsha256_state()
-            var mac = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha256_bytes()))
-            _ = crypto_auth_hmacsha256_init(&state, key, key.count)
-            _ = crypto_auth_hmacsha256_update(&state, message, UInt64(message.count))
-            _ = crypto_auth_hmacsha256_final(&state, &mac)
-            withUnsafeMutableBytes(of: &state) { sodium_memzero($0.baseAddress, $0.count) }
-            return mac
-        case .sha512:
-            var state = crypto_auth_hmacsha512_state()
-            var mac = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha512_bytes()))
-            _ = crypto_auth_hmacsha512_init(&state, key, key.count)
-            _ = crypto_auth_hmacsha512_update(&state, message, UInt64(message.count))
-            _ = crypto_auth_hmacsha512_final(&state, &mac)
-            withUnsafeMutableBytes(of: &state) { sodium_memzero($0.baseAddress, $0.count) }
-            return mac
+        let key = SymmetricKey(data: key)
+        return switch self {
+        case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: key))
+        case .sha256: Array(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        case .sha512: Array(HMAC<SHA512>.authenticationCode(for: message, using: key))
         }
     }
 }

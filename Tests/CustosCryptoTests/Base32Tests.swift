@@ -28,9 +28,17 @@ import Testing
         #expect(Base32.decode("JBSW Y3DP EHPK 3PXP") == Base32.decode("JBSWY3DPEHPK3PXP"))
     }
 
+    /// Padding is skipped wherever it stands, as spaces are, not only at the end.
+    @Test func decodingSkipsPaddingWhereverItStands() {
+        #expect(Base32.decode("MZ=XW=6YTB=OI") == Array("foobar".utf8))
+        #expect(Base32.decode("=MZXW6===") == Array("foo".utf8))
+    }
+
+    /// Tabs, line breaks and "+" are not skipped like spaces: a typed key holds none of them.
     @Test func rejectsCharactersOutsideTheAlphabet() {
-        for bad in ["MZXW1", "MZXW0", "MZXW8", "MZ-XW", "MZXW6YTB!", "MZXÉ"] {
-            #expect(Base32.decode(bad) == nil, "\(bad)")
+        for bad in ["MZXW1", "MZXW0", "MZXW8", "MZ-XW", "MZXW6YTB!", "MZXÉ",
+                    "MZXW\t6YTB", "MZXW6YTB\n", "MZXW6YTB\r\n", "MZXW+6YTB", "JBSWY3DP+EHPK3PXP", "MZXW6YT\u{0}"] {
+            #expect(Base32.decode(bad) == nil, "\(bad.debugDescription)")
         }
     }
 

@@ -86,7 +86,7 @@ public struct AccountService: Sendable {
         guard !user.totpEnrolled else { throw DomainError.conflict("TOTP is already enrolled for this account.") }
         let secret = try openPending(user: user, session: session, sealed: sealed)
         let now = Date(timeIntervalSince1970: TimeInterval(archive.clock.now()))
-        guard let counter = TOTP(secret: secret).validate(code.filter { !$0.isWhitespace }, at: now) else {
+        guard let counter = TOTPVerifier(secret: secret).step(of: code, at: now) else {
             throw DomainError.invalidInput("That code does not match. Check the key you entered and the time on your device, then try the current code.")
         }
         let stored = try TOTPSecrets(keys: keys).seal(secret, userID: user.id)

@@ -31,7 +31,7 @@ extension SignInService {
             throw error
         }
         let now = archive.clock.now()
-        let counter = TOTP(secret: secret).validate(code.filter { !$0.isWhitespace }, at: Date(timeIntervalSince1970: TimeInterval(now)))
+        let counter = TOTPVerifier(secret: secret).step(of: code, at: Date(timeIntervalSince1970: TimeInterval(now)))
         let outcome = try archive.transaction { tx -> SecondFactorOutcome in
             if let counter, try tx.uow.users.advanceTOTPCounter(userID: user.id, to: Int64(counter)) {
                 guard try tx.uow.sessions.activate(id: session.id) else {
