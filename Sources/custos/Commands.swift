@@ -48,6 +48,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A reverse proxy (CIDR or bare address; repeatable) whose X-Forwarded-For names the client "
                                + "for throttling and audit; from any other peer the header is ignored.", valueName: "cidr"))
     var trustedProxy: [String] = []
+    @Option(help: ArgumentHelp("A network (CIDR or bare address; repeatable) whose connections may read GET /metrics; "
+                               + "without one, /metrics answers 404 to everyone.", valueName: "cidr"))
+    var metricsFrom: [String] = []
     @Option(help: "Longest grant a decryption request may ask for, in hours (1–168).") var maxGrantHours = 4
     @Option(help: "Most messages one decryption request may name (1–2000; a request form carries every id).") var maxRequestMessages = 1_000
     @Option(help: "Hours custodians have to approve a request before it lapses (1–720).") var approvalWindowHours = 72
@@ -64,6 +67,14 @@ struct Serve: AsyncParsableCommand {
         guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
         guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
         _ = try trustedProxies()
+        _ = try metricsNetworks()
+    }
+
+    /// The --metrics-from values, read as strictly as --trusted-proxy.
+    func metricsNetworks() throws -> [IPNetwork] {
+        try metricsFrom.map { text in
+            do { return try IPNetwork(text) } catch { throw ValidationError("--metrics-from \(text): \(error)") }
+        }
     }
 
     /// The --trusted-proxy values, each read strictly; a bad one names itself and what is wrong.
@@ -79,8 +90,9 @@ struct Serve: AsyncParsableCommand {
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
                                            decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours),
                                            auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
-        let app = try await buildApplication(system: system, configuration: WebConfiguration(
-            host: host, port: port, tls: tls, trustedProxies: try trustedProxies()))
+        var web = WebConfiguration(host: host, port: port, tls: tls, trustedProxies: try trustedProxies())
+        web.metricsFrom = try metricsNetworks()
+        let app = try await buildApplication(system: system, configuration: web)
         try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))
     }
 }

@@ -22,6 +22,8 @@ import Testing
         "POST /account/role": "account-setup",
         "GET /": "signed-in",
         "GET /healthz": "anyone",
+        // Open at the routing level; answered only to peers in --metrics-from (MetricsTests).
+        "GET /metrics": "anyone",
         "GET /admin/users": "admin",
         "GET /admin/users/new": "admin",
         "POST /admin/users": "admin",

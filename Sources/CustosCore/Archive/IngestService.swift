@@ -48,7 +48,7 @@ public struct IngestService: Sendable {
                 results[i].reason = Self.describe(e)
             }
         }
-        return try archive.transaction { tx in
+        let committed = try archive.transaction { tx in
             let existing = try tx.uow.messages.existing(uids: prepared.keys.map { items[$0].uid })
             let digest = BLAKE2b.Hasher()
             var firstID: Int64?
@@ -84,6 +84,8 @@ public struct IngestService: Sendable {
             }
             return results
         }
+        ArchiveCounters.ingested(committed)
+        return committed
     }
 
     private func record(for item: IngestItem, epochs: Set<Int>, assigner: RetentionAssigner, token: CaptureTokenRecord,

@@ -15,13 +15,16 @@ public struct Archive: Sendable {
     /// commit with the change; if one cannot be written the whole change rolls back (P7).
     public func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
         var head: AuditEntry?
+        var appended = 0
         let result = try store.write { uow in
             let tx = Transaction(uow: uow, log: auditLog)
             let value = try body(tx)
             head = tx.lastAppended
+            appended = tx.appendedCount
             return value
         }
         if let head { auditLog.anchorCommitted(head) }
+        ArchiveCounters.auditAppended(appended)
         return result
     }
 
@@ -42,6 +45,7 @@ public struct Archive: Sendable {
     public func record(_ draft: AuditDraft) throws -> AuditEntry {
         let entry = try store.appendAudit { uow in try auditLog.append(draft, in: uow) }
         auditLog.anchorCommitted(entry)
+        ArchiveCounters.auditAppended(1)
         return entry
     }
 
@@ -50,6 +54,7 @@ public struct Archive: Sendable {
         public let uow: any UnitOfWork
         let log: AuditLog
         fileprivate(set) var lastAppended: AuditEntry?
+        fileprivate(set) var appendedCount = 0
 
         init(uow: any UnitOfWork, log: AuditLog) {
             self.uow = uow
@@ -61,6 +66,7 @@ public struct Archive: Sendable {
         public func record(_ draft: AuditDraft) throws -> AuditEntry {
             let entry = try log.append(draft, in: uow)
             lastAppended = entry
+            appendedCount += 1
             return entry
         }
     }

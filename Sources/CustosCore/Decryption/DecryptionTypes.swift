@@ -180,5 +180,7 @@ public protocol DecryptionRepository {
     func grantedMessages(requestID: Int64, conversation: [UInt8], limit: Int) throws -> [Int64]
     /// Granted requests whose time is up, and pending ones whose approval window has closed.
     func due(now: Int64) throws -> (expired: [Int64], lapsed: [Int64])
+    /// How many grants are live, and how many requests still wait for approvals, at `now`.
+    func openCounts(now: Int64) throws -> DecryptionCounts
     func envelope(messageID: Int64) throws -> StoredEnvelope?
 }

@@ -138,6 +138,15 @@ struct SQLiteDecryptionRepository: DecryptionRepository {
         return (expired, lapsed)
     }
 
+    func openCounts(now: Int64) throws -> DecryptionCounts {
+        // Both walk the (status, id) index over the open rows only.
+        let row = try db.queryOne("""
+            SELECT (SELECT COUNT(*) FROM decryption_requests WHERE status = 'granted' AND expires_at > ?),
+                   (SELECT COUNT(*) FROM decryption_requests WHERE status = 'pending' AND approve_by > ?)
+            """, now, now)
+        return DecryptionCounts(liveGrants: Int(try row?.int(0) ?? 0), pendingRequests: Int(try row?.int(1) ?? 0))
+    }
+
     func envelope(messageID: Int64) throws -> StoredEnvelope? {
         try db.queryOne("""
             SELECT m.id, m.platform, m.conversation, e.header, e.ephemeral, e.nonce, e.ciphertext, m.ciphertext_hash

@@ -166,10 +166,18 @@ public final class Database: Sendable {
         }
     }
 
-    /// Raw writer access with no implicit transaction: the migrator, tests and maintenance such as VACUUM.
+    /// Raw writer access with no implicit transaction: the migrator, tests and maintenance such as VACUUM. Every way to
+    /// the writer passes here, so here the wait for it is measured (`WriterWait`).
     @discardableResult
     public func withWriterConnection<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        try writerLock.withLock { try body(writer) }
+        let asked = ContinuousClock.now
+        var waited: Duration?
+        // Recorded after the lock is let go, so the critical section pays nothing for it.
+        defer { if let waited { WriterWait.record(waited) } }
+        return try writerLock.withLock {
+            waited = ContinuousClock.now - asked
+            return try body(writer)
+        }
     }
 }
 

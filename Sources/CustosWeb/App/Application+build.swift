@@ -12,6 +12,8 @@ public struct WebConfiguration: Sendable {
     /// peer the header is ignored.
     public var trustedProxies: [IPNetwork]
     public var logLevel: Logger.Level
+    /// Peers that may read `GET /metrics` (the connection's own address); empty: it answers 404 to everyone.
+    public var metricsFrom: [IPNetwork] = []
 
     public init(host: String = "127.0.0.1", port: Int = 8080, tls: Bool = false, trustedProxies: [IPNetwork] = [],
                 logLevel: Logger.Level = .info) {
@@ -28,6 +30,9 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     let renderer = try await Renderer(directory: system.resources.templates.path)
     let cookies = CookieJar(secure: configuration.tls)
     let router = Router(context: AppContext.self)
+    let routeTemplates = RouteTemplates()
+    // First, so it counts and times every request with the status it finally got.
+    router.add(middleware: MetricsMiddleware(routes: routeTemplates))
     router.add(middleware: ClientAddressMiddleware(proxies: TrustedProxies(configuration.trustedProxies)))
     router.add(middleware: ErrorPageMiddleware(renderer: renderer, tls: configuration.tls))
     router.add(middleware: SecurityHeadersMiddleware(tls: configuration.tls))
@@ -61,6 +66,9 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
         return (audit, audit.ok ? try system.verifyArchive() : nil)
     }, renderer: renderer).addRoutes(to: routes)
     ReportsController(reports: system.accessReports, clock: system.clock, renderer: renderer).addRoutes(to: routes)
+    MetricsController(allowed: configuration.metricsFrom, decryption: system.decryption, registry: MetricsBackend.registry)
+        .addRoutes(to: routes)
+    routeTemplates.register(routes.table)
     // Last, so it wraps only the router's "no such route" answer.
     router.add(middleware: MethodNotAllowedMiddleware(table: routes.table))
     return (router, routes.table)
