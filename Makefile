@@ -7,6 +7,7 @@ BIN          := .build/debug/custos
 APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3
 APT_BROWSER  := chromium chromium-driver
 APT_SECURITY := sqlmap zzuf default-jre-headless
+APT_SERVERS  := prometheus
 DEMO_PORT    ?= 8080
 
 .PHONY: all deps deps-test deps-security build demo test test-swift test-e2e test-security bench clean
@@ -21,7 +22,9 @@ deps:
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# Test-only tools: Chromium and its driver for the browser tests, pytest and selenium.
+# Test-only tools: Chromium and its driver for the browser tests, pytest and selenium, and the servers the e2e tests
+# start themselves on loopback with their own state (prometheus scrapes /metrics). The servers come without their
+# recommended exporters; where systemd runs, the packaged service is stopped and disabled, as no test uses it.
 deps-test: deps
 	@missing=""; for p in $(APT_BROWSER); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -30,6 +33,13 @@ deps-test: deps
 	    || echo "NOTE: could not install$$missing; browser tests will skip with a message"; \
 	fi
 	@$(PYTHON) -c "import pytest, selenium" 2>/dev/null || $(PYTHON) -m pip install -q -r Tests/e2e/requirements.txt
+	@missing=""; for p in $(APT_SERVERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	    || echo "NOTE: could not install$$missing; the tests that need them skip with a message"; \
+	  if [ -d /run/systemd/system ]; then systemctl disable --now $$missing >/dev/null 2>&1 || true; fi; \
+	fi
 
 # Attack, load and crash-safety tools (issue 8): Debian packages, then each area's Python requirements
 # (Tests/security/requirements-*.txt) and set-up scripts (Tests/security/setup-*.sh, e.g. a venv of its own).
