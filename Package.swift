@@ -50,10 +50,19 @@ let package = Package(
             dependencies: ["CustosCore", "CustosCrypto", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The composition root: what every command opens, with no web server in it.
+        .target(
+            name: "CustosRuntime",
+            dependencies: [
+                "CustosCore", "CustosStore", "CustosCrypto",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CustosWeb",
             dependencies: [
-                "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
+                "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -63,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
+                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -73,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "CustosBench",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
+                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -84,7 +93,7 @@ let package = Package(
         // Test support: drives ceremonies and approvals with in-memory custodian devices (tests only).
         .target(
             name: "CustosTestSupport",
-            dependencies: ["CustosWeb", "CustosCore", "CustosCrypto"],
+            dependencies: ["CustosRuntime", "CustosCore", "CustosCrypto"],
             path: "Tests/CustosTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -93,7 +102,7 @@ let package = Package(
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosCaptureClientTests",
-            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport",
+            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosRuntime", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
@@ -102,7 +111,8 @@ let package = Package(
         .testTarget(
             name: "CustosWebTests",
             dependencies: [
-                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient", "CustosTestSupport",
+                "CustosWeb", "CustosRuntime", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
+                "CustosTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Only as the reference the pages' own template engine is compared with (TemplateEngineTests).
                 .product(name: "Mustache", package: "swift-mustache"),

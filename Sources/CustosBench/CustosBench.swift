@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustosRuntime
 import CustosWeb
 import Foundation
 import Hummingbird

@@ -3,6 +3,7 @@ import CustosCapture
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosWeb
 import Foundation
 import Hummingbird

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CustosCore
+import CustosRuntime
 import CustosWeb
 import Foundation
 

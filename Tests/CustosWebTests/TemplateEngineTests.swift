@@ -1,4 +1,5 @@
 @testable import CustosCore
+import CustosRuntime
 @testable import CustosWeb
 import Foundation
 import Mustache

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import Foundation
 import Hummingbird
 

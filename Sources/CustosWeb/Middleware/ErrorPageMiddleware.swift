@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import Hummingbird
 import Logging
 

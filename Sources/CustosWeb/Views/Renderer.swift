@@ -1,3 +1,4 @@
+import CustosRuntime
 import Hummingbird
 
 /// Loads the templates once at start-up and renders typed view models into HTML responses.
@@ -29,12 +30,6 @@ public struct Renderer: Sendable {
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
     }
-}
-
-/// A configuration or installation problem found at start-up, with a message for the operator.
-public struct StartupError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// What the shared layout shows on every page.
