@@ -82,7 +82,8 @@ struct Serve: AsyncParsableCommand {
                                            auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(
             host: host, port: port, tls: tls, trustedProxies: try trustedProxies()))
-        try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))
+        // SIGTERM or SIGINT: in-flight requests finish, then the signed head is written and the database closed.
+        try await system.serve([app], disposition: DispositionSchedule(everyHours: dispositionHours))
     }
 }
 
