@@ -6,7 +6,6 @@ import CustosCrypto
 import CustosRuntime
 import CustosWeb
 import Foundation
-import Hummingbird
 import ServiceLifecycle
 
 /// `custos demo`: a fresh archive with one ready user per role, three key custodians whose key files live in

@@ -2,7 +2,6 @@ import CustosCaptureClient
 import CustosCore
 import CustosCrypto
 import CustosRuntime
-import CustosWeb
 import Foundation
 
 /// The demo's key ceremony, through the same paths a real one takes: each custodian's device enrols over

@@ -2,7 +2,6 @@ import ArgumentParser
 import CustosCore
 import CustosCrypto
 import CustosRuntime
-import CustosWeb
 import Foundation
 
 /// `custos token …`: capture tokens for scripted set-up.

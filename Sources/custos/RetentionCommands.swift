@@ -1,7 +1,6 @@
 import ArgumentParser
 import CustosCore
 import CustosRuntime
-import CustosWeb
 import Foundation
 
 /// `custos retention …`: disposition from the command line.
