@@ -62,10 +62,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The template engine and the pages rendered without a web server (the access report), with the layout's chrome.
+        .target(name: "CustosViews", dependencies: ["CustosRuntime", "CustosCore"], swiftSettings: swiftSettings),
         .target(
             name: "CustosWeb",
             dependencies: [
-                "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
+                "CustosRuntime", "CustosViews", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +77,8 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
+                "CustosWeb", "CustosRuntime", "CustosViews", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
+                "CustosCaptureClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -123,8 +126,8 @@ let package = Package(
         .testTarget(
             name: "CustosWebTests",
             dependencies: [
-                "CustosWeb", "CustosRuntime", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
-                "CustosTestSupport",
+                "CustosWeb", "CustosRuntime", "CustosViews", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture",
+                "CustosCaptureClient", "CustosTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Only as the reference the pages' own template engine is compared with (TemplateEngineTests).
                 .product(name: "Mustache", package: "swift-mustache"),
