@@ -60,7 +60,7 @@ public struct DispositionScheduleService: Service {
 }
 
 extension DispositionScheduleService: CustomStringConvertible {
-    /// The name the service group logs and puts in its errors. Without it the group would describe the service by
-    /// reflection, and that description reaches the server keys inside the domain services it holds.
+    /// What printing the service shows (in a log line, an error): never a reflection of the domain services it
+    /// holds, which would reach the server keys inside them.
     public var description: String { "DispositionScheduleService(every \(schedule.everyHours) h)" }
 }
