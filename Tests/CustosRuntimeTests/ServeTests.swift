@@ -17,6 +17,13 @@ private struct DrainingFrontEnd: Service {
     }
 }
 
+/// A front end whose request never finishes: it ignores graceful shutdown and ends only when cancelled.
+private struct StuckFrontEnd: Service {
+    func run() async throws {
+        try await Task.sleep(for: .seconds(86_400))
+    }
+}
+
 private struct Failure: Error {}
 
 /// A front end that fails at start.
@@ -49,6 +56,29 @@ private struct FailingFrontEnd: Service {
         let (head, last) = try f.headAndLastEntry()
         #expect(last == before + 1, "the entry written while draining is in the log")
         #expect(head == last, "and the signed head names it")
+    }
+
+    @Test func whatIsStillRunningAfterTheLimitIsCancelledAndTheDatabaseStillClosed() async throws {
+        let f = try await RuntimeFixture.make()
+        defer { f.remove() }
+        _ = try f.system.captureTokens.create(name: "before the stop", actor: .system("test"))
+        let took = try await testGracefulShutdown { trigger in
+            let serving = Task {
+                try await f.system.serve([StuckFrontEnd()], housekeepingEvery: .seconds(86_400),
+                                         disposition: DispositionSchedule(everyHours: 0), gracefulShutdownSignals: [],
+                                         gracefulShutdownLimit: .milliseconds(300))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            let start = ContinuousClock.now
+            trigger.triggerGracefulShutdown()
+            // Cut off, not finished (this front end then throws; the web application returns).
+            _ = try? await serving.value
+            return ContinuousClock.now - start
+        }
+        #expect(took < BackgroundServiceTests.promptly, "the stuck request would otherwise keep it up for a day")
+        #expect(f.system.store.database.isClosed)
+        let (head, last) = try f.headAndLastEntry()
+        #expect(head != nil && head == last)
     }
 
     @Test func aFailingServiceStillLeavesTheHeadWrittenAndTheDatabaseClosed() async throws {
