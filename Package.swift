@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
@@ -63,10 +64,23 @@ let package = Package(
                            .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
+        // The composition root and the background services: what every command opens, with no web server in it.
+        .target(
+            name: "CustosRuntime",
+            dependencies: [
+                "CustosCore", "CustosStore", "CustosCrypto",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The template engine and the pages rendered without a web server (the access report), with the layout's chrome.
+        .target(name: "CustosViews", dependencies: ["CustosRuntime", "CustosCore"], swiftSettings: swiftSettings),
         .target(
             name: "CustosWeb",
             dependencies: [
-                "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
+                "CustosRuntime", "CustosViews", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,17 +92,18 @@ let package = Package(
         .executableTarget(
             name: "custos",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient",
+                "CustosWeb", "CustosRuntime", "CustosViews", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
+                "CustosCaptureClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "CustosBench",
             dependencies: [
-                "CustosWeb", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
+                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -99,7 +114,7 @@ let package = Package(
         // Test support: drives ceremonies and approvals with in-memory custodian devices (tests only).
         .target(
             name: "CustosTestSupport",
-            dependencies: ["CustosWeb", "CustosCore", "CustosCrypto"],
+            dependencies: ["CustosRuntime", "CustosCore", "CustosCrypto"],
             path: "Tests/CustosTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -108,16 +123,26 @@ let package = Package(
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosCaptureClientTests",
-            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport",
+            dependencies: ["CustosCaptureClient", "CustosCapture", "CustosWeb", "CustosRuntime", "CustosStore", "CustosCore", "CustosCrypto", "CustosTestSupport",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CustosCoreTests", dependencies: ["CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "CustosRuntimeTests",
+            dependencies: [
+                "CustosRuntime", "CustosCore", "CustosStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CustosWebTests",
             dependencies: [
-                "CustosWeb", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture", "CustosCaptureClient", "CustosTestSupport",
+                "CustosWeb", "CustosRuntime", "CustosViews", "CustosStore", "CustosCore", "CustosCrypto", "CustosCapture",
+                "CustosCaptureClient", "CustosTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 // Only as the reference the pages' own template engine is compared with (TemplateEngineTests).
                 .product(name: "Mustache", package: "swift-mustache"),

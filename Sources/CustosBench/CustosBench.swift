@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustosRuntime
 import CustosWeb
 import Foundation
 import Hummingbird
@@ -47,8 +48,8 @@ struct CorpusOptions: ParsableArguments {
     }
 }
 
-/// `custos-bench serve` (internal): what `custos serve` runs, for the benchmark's server process.
-/// Exits by itself when the benchmark that started it is gone.
+/// `custos-bench serve` (internal): what `custos serve --disposition-hours 0` runs, for the benchmark's server
+/// process (no disposition run lands in a measurement). Exits by itself when the benchmark that started it is gone.
 struct ServeForBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Internal: the server under test.",
                                                     shouldDisplay: false)
@@ -65,6 +66,6 @@ struct ServeForBenchmark: AsyncParsableCommand {
         }
         let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), auditHead: .background)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: "127.0.0.1", port: port))
-        try await app.runService()
+        try await system.serve([app], disposition: DispositionSchedule(everyHours: 0))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import CustosRuntime
 import CustosWeb
 import Foundation
 

@@ -42,6 +42,11 @@ public final class SQLiteArchiveStore: ArchiveStore {
         try database.readRecent { conn in try body(SQLiteUnitOfWork(conn)) }
     }
 
+    /// Closes the database (see `Database.close`): a stopping server's last step.
+    public func close() throws {
+        try database.close()
+    }
+
     /// Deleted rows were zeroed in their pages (`secure_delete`), but earlier versions of those pages
     /// can still sit in the WAL: copy the WAL back and truncate it to nothing.
     public func forgetDeleted() throws {

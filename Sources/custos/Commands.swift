@@ -1,41 +1,8 @@
 import ArgumentParser
 import CustosCore
+import CustosRuntime
 import CustosWeb
 import Foundation
-import Hummingbird
-
-/// `custos init`: a new data directory with keys, database and the first administrator.
-struct Init: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a data directory, its server keys and the first administrator.")
-
-    @Option(help: "The data directory to create (must not exist or be empty).") var data: String
-    @Option(help: "Username of the first administrator.") var admin: String = "admin"
-    @Option(help: "Days every message is kept at least after its capture; no retention class may be shorter. Never lowered later.")
-    var minimumRetentionDays = 366
-    @Flag(help: "Print the credentials as JSON.") var json = false
-    @Option(help: "Hours the administrator's one-time password works (1–720).") var oneTimePasswordHours = 72
-
-    func validate() throws {
-        guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
-    }
-
-    func run() async throws {
-        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin,
-                                                             minimumRetentionDays: minimumRetentionDays,
-                                                             oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
-        if json {
-            say("{\"username\":\(CanonicalJSON.string(created.user.username)),\"password\":\(CanonicalJSON.string(created.oneTimePassword))}")
-        } else {
-            say("""
-                Created \(data) (database, server keys in \(data)/keys with mode 0600).
-                First administrator: \(created.user.username)
-                One-time password:   \(created.oneTimePassword)
-                This password is shown once and works for \(oneTimePasswordHours) hours. It must be changed at first sign-in,
-                and TOTP must then be enrolled. (`custos one-time-password` issues a new one.)
-                """)
-        }
-    }
-}
 
 /// `custos serve`: the web application and the ingest API.
 struct Serve: AsyncParsableCommand {
@@ -93,42 +60,7 @@ struct Serve: AsyncParsableCommand {
         var web = WebConfiguration(host: host, port: port, tls: tls, trustedProxies: try trustedProxies())
         web.metricsFrom = try metricsNetworks()
         let app = try await buildApplication(system: system, configuration: web)
-        try await serve(app, system: system, disposition: DispositionSchedule(everyHours: dispositionHours))
-    }
-}
-
-/// `custos verify`: offline verification of the audit chain and its signatures.
-struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Verify the audit log and the archive offline; exit 0 only if everything holds.",
-        discussion: "Needs no secret key (signatures are checked against keys/audit-signing.pub) and never writes to the data directory.")
-
-    @Option(help: "The data directory.") var data: String
-    @Option(help: "A copy of an earlier audit-head.json kept outside the server; the log must still contain that signed head (repeatable).")
-    var anchor: [String] = []
-    @Flag(help: "Print the result as JSON.") var json = false
-
-    func run() async throws {
-        // Offline: read-only, and with the public key only, so an evidence copy without the secret keys verifies too.
-        let (report, archive) = try CustosSystem.verifyOffline(dataDirectory: data, resources: try Resources.locate(), anchorFiles: anchor)
-        let ok = report.ok && archive?.ok == true
-        let failure = report.failure ?? archive?.failure
-        if json {
-            var fields = ["\"ok\":\(ok)", "\"entries\":\(report.entries)", "\"checkpoints\":\(report.checkpoints)",
-                          "\"messages\":\(archive?.messages ?? 0)", "\"unsealed\":\(archive?.unsealed ?? 0)"]
-            if let seq = report.failedSeq { fields.append("\"failed_seq\":\(seq)") }
-            if let failure { fields.append("\"failure\":\(CanonicalJSON.string(failure))") }
-            say("{\(fields.joined(separator: ","))}")
-        } else if ok {
-            say("OK: \(report.entries) audit entries chain correctly; \(report.checkpoints) signed checkpoints and the signed head verify; "
-                + "\(archive?.messages ?? 0) archived messages match their hashes, seals and ingest records.")
-            if let unsealed = archive?.unsealed, unsealed > 0 {
-                say("Note: \(unsealed) of them were stored before seals (migration 0013): their ingest records cover id, uid and "
-                    + "ciphertext only, so an edit of their index fields or envelope parts would not be found.")
-            }
-        } else {
-            say("FAILED: \(failure ?? "unknown failure")")
-        }
-        if !ok { throw ExitCode(1) }
+        // SIGTERM or SIGINT: in-flight requests finish, then the signed head is written and the database closed.
+        try await system.serve([app], disposition: DispositionSchedule(everyHours: dispositionHours))
     }
 }

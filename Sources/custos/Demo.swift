@@ -3,9 +3,10 @@ import CustosCapture
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosWeb
 import Foundation
-import Hummingbird
+import ServiceLifecycle
 
 /// `custos demo`: a fresh archive with one ready user per role, three key custodians whose key files live in
 /// the demo directory, a 2-of-3 key made by their devices through the real ceremony over HTTP, a sample corpus
@@ -58,17 +59,25 @@ struct Demo: AsyncParsableCommand {
         let url = "http://\(host):\(port)"
 
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: host, port: port))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await serve(app, system: system) }
-            let root = try await DemoCeremony(system: system, server: url, custodians: custodians, users: custodianUsers).run()
-            try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token, archiveTrust: root))
-            if !noSample {
-                try await captureSample(resources: resources, server: url, token: token,
-                                        trust: ArchiveTrust(root: root, statePath: (dir as NSString).appendingPathComponent("capture-trust.json")))
+        // The rest of the set-up talks to the served application, so it runs in the same group, after it (and so is
+        // stopped before it); once done it stays until the group stops, and its failure stops the demo.
+        let setUp = ClosureService { [self, users, custodians, custodianUsers] in
+            do {
+                try await cancelWhenGracefulShutdown {
+                    let root = try await DemoCeremony(system: system, server: url, custodians: custodians, users: custodianUsers).run()
+                    try writeCredentials(DemoCredentials(url: url, users: users, custodians: custodians, captureToken: token, archiveTrust: root))
+                    if !noSample {
+                        try await captureSample(resources: resources, server: url, token: token,
+                                                trust: ArchiveTrust(root: root, statePath: (dir as NSString).appendingPathComponent("capture-trust.json")))
+                    }
+                    printWelcome(dir: dir, url: url, users: users, custodians: custodians, root: root)
+                }
+            } catch where Task.isShuttingDownGracefully {
+                return  // stopped (Ctrl-C) during set-up: not a failure
             }
-            printWelcome(dir: dir, url: url, users: users, custodians: custodians, root: root)
-            try await group.next()
+            try? await gracefulShutdown()
         }
+        try await system.serve([app, setUp])
     }
 
     /// Captures the shipped sample corpus exactly as `custos capture` would.

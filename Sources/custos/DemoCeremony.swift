@@ -1,7 +1,7 @@
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
-import CustosWeb
+import CustosRuntime
 import Foundation
 
 /// The demo's key ceremony, through the same paths a real one takes: each custodian's device enrols over

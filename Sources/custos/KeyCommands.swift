@@ -1,7 +1,7 @@
 import ArgumentParser
 import CustosCore
 import CustosCrypto
-import CustosWeb
+import CustosRuntime
 import Foundation
 
 /// `custos token …`: capture tokens for scripted set-up.

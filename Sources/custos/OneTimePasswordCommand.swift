@@ -1,6 +1,6 @@
 import ArgumentParser
 import CustosCore
-import CustosWeb
+import CustosRuntime
 import Foundation
 
 /// `custos one-time-password --data DIR --username NAME`: a new one-time password for an account, from the

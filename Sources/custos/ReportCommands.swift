@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustosCore
-import CustosWeb
+import CustosRuntime
+import CustosViews
 import Foundation
 
 /// `custos report …`: reports for security.
@@ -35,7 +36,7 @@ struct ReportAccess: AsyncParsableCommand {
                                            reportSettings: try AccessReportSettings(workingHours: workingHours))
         guard let q = Quarter(quarter) else { throw ValidationError("--quarter must look like 2026-Q3.") }
         let report = try system.accessReports.generate(q, format: format, actor: .system("custos report access"))
-        let text = format == "html" ? try await accessReportHTML(report, resources: resources) : report.csv
+        let text = format == "html" ? try accessReportHTML(report, resources: resources) : report.csv
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

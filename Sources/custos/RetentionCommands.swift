@@ -1,6 +1,6 @@
 import ArgumentParser
 import CustosCore
-import CustosWeb
+import CustosRuntime
 import Foundation
 
 /// `custos retention …`: disposition from the command line.

@@ -2,6 +2,7 @@ import CustosCapture
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosStore
 import CustosWeb
 import Foundation

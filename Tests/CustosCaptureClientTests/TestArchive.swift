@@ -1,6 +1,7 @@
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosStore
 import CustosTestSupport
 import CustosWeb

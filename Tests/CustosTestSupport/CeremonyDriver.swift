@@ -1,6 +1,6 @@
 @testable import CustosCrypto
 import CustosCore
-import CustosWeb
+import CustosRuntime
 import Foundation
 import Synchronization
 

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosStore
 import CustosWeb
 import Foundation
@@ -332,7 +333,7 @@ struct HoldRetentionTests {
 
         w.clock.set(HoldWorld.sent + HoldWorld.sevenYears * 2)
         let system = w.system
-        let task = Task { try await daily.run(system.disposition, clock: system.clock) }
+        let task = Task { await DispositionScheduleService(schedule: daily, system: system).run() }
         defer { task.cancel() }
         for _ in 0..<200 where try system.archive.read({ try $0.retention.disposedCount() }) < 4 {
             try await Task.sleep(for: .milliseconds(20))

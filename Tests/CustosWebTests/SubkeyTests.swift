@@ -1,4 +1,5 @@
 import CustosCrypto
+import CustosRuntime
 import CustosStore
 import CustosWeb
 import Foundation

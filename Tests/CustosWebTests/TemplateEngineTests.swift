@@ -1,4 +1,6 @@
 @testable import CustosCore
+import CustosRuntime
+@testable import CustosViews
 @testable import CustosWeb
 import Foundation
 import Mustache

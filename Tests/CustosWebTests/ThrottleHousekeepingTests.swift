@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import CustosWeb
 import Dispatch
 import Foundation
@@ -40,7 +41,10 @@ import Testing
         #expect(try h.count("SELECT count(*) FROM sessions") == 1)
         h.clock.advance(24 * 3600 + 1)
         let app = try await buildApplication(system: h.system, configuration: WebConfiguration(port: 0, logLevel: .critical))
-        let server = Task { try await serve(app, system: h.system, every: 1, disposition: DispositionSchedule(everyHours: 0)) }
+        let server = Task {
+            try await h.system.serve([app], housekeepingEvery: .seconds(1), disposition: DispositionSchedule(everyHours: 0),
+                                     gracefulShutdownSignals: [])
+        }
         defer { server.cancel() }
         var left = -1
         for _ in 0..<50 {

@@ -1,4 +1,5 @@
 @testable import CustosCore
+@testable import CustosViews
 @testable import CustosWeb
 import Foundation
 import Testing

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CustosCaptureClient
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosWeb
 import Foundation
 

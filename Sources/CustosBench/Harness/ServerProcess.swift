@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The server under test: this executable re-run as `custos-bench serve`, which does exactly what
-/// `custos serve` does (CustosSystem.open, buildApplication, runService) in a process of its own, so its
+/// `custos serve` does (CustosSystem.open, buildApplication, CustosSystem.serve) in a process of its own, so its
 /// memory and CPU can be read from /proc and the client's work is not counted as the server's.
 struct ServerProcess: Sendable {
     /// The child's process id.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustosCore
 import CustosCrypto
+import CustosRuntime
 import CustosStore
 import CustosWeb
 import Foundation

@@ -1,3 +1,4 @@
+import CustosRuntime
 import CustosWeb
 
 /// After the upload: the archive holds exactly the corpus, and the audit chain and the archive verify.

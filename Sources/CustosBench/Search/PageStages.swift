@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import CustosWeb
 import Foundation
 

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import CustosWeb
 
 /// Search latency in-process, on the loaded archive: each search through the repository layer exactly as

@@ -31,6 +31,7 @@ final class BackgroundCheckpointer: Sendable {
         var scheduled = false
         var lastRun = 0.0
         var connection: SQLiteConnection?
+        var closed = false
         var runs = 0
         var writerRuns = 0
     }
@@ -72,9 +73,20 @@ final class BackgroundCheckpointer: Sendable {
     /// Waits for a checkpoint scheduled or running (tests, and anyone about to read the file on its own).
     func settle() { queue.sync {} }
 
+    /// Closes this object's connection once the checkpoint in progress is done; none runs afterwards.
+    func close() {
+        state.withLock { $0.closed = true }
+        queue.sync {}
+        state.withLock { s in
+            s.connection?.close()
+            s.connection = nil
+        }
+    }
+
     /// One passive checkpoint on this object's own connection, opened the first time.
     private func checkpoint() {
         let connection = state.withLock { s -> SQLiteConnection? in
+            guard !s.closed else { return nil }
             if s.connection == nil {
                 s.connection = try? SQLiteConnection(path: path)
                 try? s.connection?.execute("PRAGMA busy_timeout = 5000")

@@ -9,6 +9,8 @@ struct ConnectionState {
     var cache: [String: SQLiteStatement] = [:]
     var streams: [Int: SQLiteStatement] = [:]
     var nextStream = 0
+    /// False once `close` has run: the handle is gone and must not be closed again.
+    var isOpen = true
 
     /// A ready statement for `sql`: the cached one if free, else a new one (cached when there is room).
     mutating func acquire(_ sql: String) throws -> SQLiteStatement {
@@ -90,8 +92,10 @@ struct ConnectionState {
         try executeScript(sql)
     }
 
-    /// Finalizes every statement, then closes; close_v2 copes with any statement still referenced.
+    /// Finalizes every statement, then closes; close_v2 copes with any statement still referenced. Runs once.
     mutating func close() {
+        guard isOpen else { return }
+        isOpen = false
         cache.removeAll()
         streams.removeAll()
         sqlite3_close_v2(handle)

@@ -23,6 +23,8 @@ public final class Database: Sendable {
     public let keptSnapshotLifetime: Double
     /// Checkpoints the WAL once it holds `checkpointFrames` frames; kept here as long as the writer.
     let checkpointer: BackgroundCheckpointer
+    /// Set by `close`; every use after it throws instead of touching a closed connection.
+    private let closed = Atomic<Bool>(false)
 
     /// Opens or creates the database and applies the connection settings every part of Custos relies on.
     public init(path: String, readers: Int = 4, checkpointFrames: Int = 32_000, keptSnapshotLifetime: Double = 0.2) throws {
@@ -145,7 +147,7 @@ public final class Database: Sendable {
     /// The first free slot in `order`, else waiting for one (round-robin, so waiters spread over the pool).
     private func withReader<T>(order: [ReaderSlot], _ body: (ReaderSlot) throws -> T) throws -> T {
         for slot in order {
-            if let result = try slot.lock.withLockIfAvailable({ try body(slot) }) { return result }
+            if let result = try slot.lock.withLockIfAvailable({ try refuseIfClosed(); return try body(slot) }) { return result }
         }
         // All busy: wait for one, skipping any this thread already holds (a read nested in a read) because waiting
         // for it would never end.
@@ -154,7 +156,7 @@ public final class Database: Sendable {
             throw SQLiteError.step(code: SQLITE_MISUSE, message: "read nested in read has no free reader connection: "
                 + "use the connection you were handed")
         }
-        return try slot.lock.withLock { try body(slot) }
+        return try slot.lock.withLock { try refuseIfClosed(); return try body(slot) }
     }
 
     /// Ends the kept snapshots of free readers that could no longer be reused.
@@ -162,7 +164,9 @@ public final class Database: Sendable {
         let version = dataVersion.load(ordering: .acquiring)
         let now = ProcessInfo.processInfo.systemUptime
         for slot in readers {
-            _ = try? slot.lock.withLockIfAvailable { slot.releaseUnless(version, now, keptSnapshotLifetime) }
+            _ = try? slot.lock.withLockIfAvailable {
+                if !closed.load(ordering: .acquiring) { slot.releaseUnless(version, now, keptSnapshotLifetime) }
+            }
         }
     }
 
@@ -176,7 +180,38 @@ public final class Database: Sendable {
         defer { if let waited { WriterWait.record(waited) } }
         return try writerLock.withLock {
             waited = ContinuousClock.now - asked
+            try refuseIfClosed()
             return try body(writer)
+        }
+    }
+
+    /// Closes the database for good: waits for the reads and the write in progress, closes the readers and the
+    /// background checkpointer, copies the WAL back into the file and closes the writer last, so that SQLite
+    /// removes the WAL (it stays if another process has the file open). Later calls throw; closing again does
+    /// nothing. Dropping the last reference closes the connections too, but in no set order and only once every
+    /// service holding the store has gone; a server stopping closes it here, at a moment it chooses.
+    public func close() throws {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for slot in readers {
+            try slot.lock.withLock {
+                slot.endKept()
+                slot.connection.close()
+            }
+        }
+        checkpointer.close()
+        try writerLock.withLock {
+            defer { writer.close() }
+            // Busy (another process reads an old snapshot) is answered in the row, not thrown: the WAL then stays.
+            _ = try writer.queryOne("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+    }
+
+    /// Whether `close` has run.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+
+    private func refuseIfClosed() throws {
+        guard !closed.load(ordering: .acquiring) else {
+            throw SQLiteError.step(code: SQLITE_MISUSE, message: "the database \(path) is closed")
         }
     }
 }

@@ -26,6 +26,12 @@ public final class SQLiteConnection: Sendable {
     }
 
     deinit {
+        close()
+    }
+
+    /// Closes the handle now rather than when the last reference goes; the owner makes sure nothing uses the
+    /// connection afterwards (`Database.close` does so under its locks).
+    func close() {
         state.withLock { $0.close() }
     }
 

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosRuntime
 import Hummingbird
 import Logging
 
@@ -74,7 +75,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     return (router, routes.table)
 }
 
-/// The one composition root: a Hummingbird application serving Custos from `system`.
+/// The web application: a Hummingbird application serving Custos from `system` (a service to run in its group).
 public func buildApplication(system: CustosSystem, configuration: WebConfiguration) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "custos")
     logger.logLevel = configuration.logLevel
@@ -84,76 +85,4 @@ public func buildApplication(system: CustosSystem, configuration: WebConfigurati
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         logger: logger
     )
-}
-
-/// Runs `app` and, beside it, the timer that ends grants when their time is up, lapses requests nobody
-/// approved in time (deleting their key material) and deletes expired sessions and old throttle rows, and
-/// the disposition schedule; stops them all when the server stops.
-public func serve(_ app: some ApplicationProtocol, system: CustosSystem, every seconds: Int = 30,
-                  disposition: DispositionSchedule = DispositionSchedule()) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService() }
-        if disposition.everyHours > 0 {
-            group.addTask { try await disposition.run(system.disposition, clock: system.clock) }
-        }
-        group.addTask {
-            while true {
-                try await Task.sleep(for: .seconds(seconds))
-                do {
-                    try system.decryption.expireDue()
-                } catch {
-                    // The next round tries again; expired grants are refused at once regardless, as every
-                    // content view checks the grant's end time itself.
-                    Logger(label: "custos.grants").error("ending expired grants failed: \(String(describing: type(of: error)))")
-                }
-                do {
-                    _ = try system.signIn.purgeExpired()
-                } catch {
-                    // Expired sessions are refused when used, and old attempts fall outside every count; the next round
-                    // tries again to delete them.
-                    Logger(label: "custos.sign-in").error("purging expired sessions and throttle rows failed: \(String(describing: type(of: error)))")
-                }
-            }
-        }
-        defer { system.archive.auditLog.flushHead() }
-        try await group.next()
-        group.cancelAll()
-    }
-}
-
-/// When `custos serve` runs disposition: once every `everyHours` (0: never), counted from the last real
-/// run recorded in the database, so restarts neither skip nor repeat a day. The first look comes
-/// `firstDelay` after start, then every `checkEvery`.
-public struct DispositionSchedule: Sendable {
-    public var everyHours: Int
-    public var firstDelay: Duration
-    public var checkEvery: Duration
-
-    public init(everyHours: Int = 24, firstDelay: Duration = .seconds(600), checkEvery: Duration = .seconds(600)) {
-        self.everyHours = everyHours
-        self.firstDelay = firstDelay
-        self.checkEvery = checkEvery
-    }
-
-    /// Whether a run is due at `now`, given the last real run.
-    public func isDue(now: Int64, lastRun: DispositionRunRecord?) -> Bool {
-        guard everyHours > 0 else { return false }
-        guard let last = lastRun else { return true }
-        return now - last.startedAt >= Int64(everyHours) * 3_600
-    }
-
-    public func run(_ service: DispositionService, clock: any Clock) async throws {
-        try await Task.sleep(for: firstDelay)
-        while true {
-            do {
-                if isDue(now: clock.now(), lastRun: try service.lastRun()) {
-                    _ = try service.run(dryRun: false, actor: .system("disposition schedule"))
-                }
-            } catch {
-                // The run and each disposal are audited as they happen; the next look tries again.
-                Logger(label: "custos.disposition").error("disposition run failed: \(String(describing: type(of: error)))")
-            }
-            try await Task.sleep(for: checkEvery)
-        }
-    }
 }

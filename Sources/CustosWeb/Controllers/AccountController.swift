@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Hummingbird
 
 /// A person's own account: password, TOTP enrolment, active role.

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Hummingbird
 
 /// The administrator's account pages: list, create, roles, disable and enable.

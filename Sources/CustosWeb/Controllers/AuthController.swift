@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Hummingbird
 
 /// Sign-in with password, the TOTP step, and sign-out.

@@ -1,5 +1,6 @@
 import CustosCapture
 import CustosCore
+import CustosViews
 import Foundation
 import Hummingbird
 

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosCrypto
+import CustosViews
 import Foundation
 import Hummingbird
 

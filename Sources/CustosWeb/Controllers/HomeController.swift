@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Hummingbird
 
 /// The overview after sign-in: what the active role is for and where to go from here.

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosCrypto
+import CustosViews
 import Hummingbird
 
 /// Archive keys (admin): the chain of epochs, the ceremony in progress, proposing and cancelling one;

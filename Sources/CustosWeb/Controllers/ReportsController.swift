@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Foundation
 import Hummingbird
 
@@ -44,16 +45,4 @@ struct ReportsController {
         }
         return out
     }
-}
-
-/// The access report as a standalone HTML page (for `custos report access --format html`): the same
-/// template as the web page, without navigation, with the stylesheet inlined so the file prints alone.
-public func accessReportHTML(_ report: AccessReport, resources: Resources) async throws -> String {
-    let renderer = try await Renderer(directory: resources.templates.path)
-    let chrome = Chrome(title: "Access report \(report.quarter)", csrf: "", signedIn: false, username: "", displayName: "",
-                        activeRole: "", otherRoles: [], canSwitchRole: false, nav: [], notice: nil, error: nil)
-    let html = renderer.library.renderString(AccessReportView(chrome: chrome, report: report, quarters: [report.quarter.description], csvPath: ""),
-                                             template: "reports/access") ?? ""
-    let css = (try? String(contentsOf: resources.publicFiles.appendingPathComponent("custos.css"), encoding: .utf8)) ?? ""
-    return html.replacingOccurrences(of: "<link rel=\"stylesheet\" href=\"/custos.css\">", with: "<style>\n" + css + "</style>")
 }

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 import Foundation
 import Hummingbird
 

@@ -1,4 +1,6 @@
 import CustosCore
+import CustosRuntime
+import CustosViews
 import Hummingbird
 import Logging
 

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 
 /// Builds the layout's view model from the request context: navigation follows the active role.
 enum ChromeBuilder {

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 
 /// View models of the matter and hold pages.
 struct MatterRow: Sendable {

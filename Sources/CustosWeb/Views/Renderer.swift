@@ -1,3 +1,5 @@
+import CustosRuntime
+import CustosViews
 import Hummingbird
 
 /// Loads the templates once at start-up and renders typed view models into HTML responses.
@@ -28,41 +30,5 @@ public struct Renderer: Sendable {
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: html)))
-    }
-}
-
-/// A configuration or installation problem found at start-up, with a message for the operator.
-public struct StartupError: Error, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// What the shared layout shows on every page.
-public struct Chrome: Sendable {
-    public var title: String
-    public var csrf: String
-    public var signedIn: Bool
-    public var username: String
-    public var displayName: String
-    public var activeRole: String
-    /// Other roles this person may switch to.
-    public var otherRoles: [RoleOption]
-    /// Stored, not computed: templates see stored properties only.
-    public var canSwitchRole: Bool
-    public var nav: [NavItem]
-    public var notice: String?
-    public var error: String?
-
-    /// A role option in the switcher.
-    public struct RoleOption: Sendable {
-        public var value: String
-        public var title: String
-    }
-
-    /// A link in the navigation bar.
-    public struct NavItem: Sendable {
-        public var href: String
-        public var label: String
-        public var current: Bool
     }
 }

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosViews
 
 /// One result row as the pages show it.
 /// A class, not a struct: a results page hands each row to the renderer several times (as an element, as a
@@ -49,7 +50,6 @@ final class FacetRow: Sendable {
 struct HiddenField: Sendable { var name: String; var value: String }
 struct SavedRow: Sendable { var name: String; var filters: String; var path: String; var deleteAction: String }
 struct PartRow: Sendable { var part: String; var display: String }
-struct OptionRow: Sendable { var value: String; var label: String; var selected: Bool }
 
 /// The filter form, filled with what the person asked for.
 struct SearchFormView: Sendable {

@@ -1,49 +1,11 @@
-// Children by name for the views of the search pages and the layout, so the renderer looks values up with a
+import CustosViews
+
+// Children by name for the views of the search pages (the layout's are in CustosViews), so the renderer looks values up with a
 // switch instead of `Mirror` reflection, and gets them typed (no dynamic cast per value). A results page
 // resolves thousands of names (11 per row, and names such as `chrome.csrf` searched outward through every
 // enclosing view); by reflection that was half the CPU of serving it, and casting each `Any` answer back to
 // a string, number or list was a tenth of it. Each switch names every stored property with the kind of value
 // reflection would find: a test checks them against `Mirror`.
-
-extension Chrome: TemplateParent {
-    public func child(named name: String) -> TemplateValue? {
-        switch name {
-        case "title": .text(title)
-        case "csrf": .text(csrf)
-        case "signedIn": .flag(signedIn)
-        case "username": .text(username)
-        case "displayName": .text(displayName)
-        case "activeRole": .text(activeRole)
-        case "otherRoles": .list(otherRoles)
-        case "canSwitchRole": .flag(canSwitchRole)
-        case "nav": .list(nav)
-        case "notice": .text(notice)
-        case "error": .text(error)
-        default: nil
-        }
-    }
-}
-
-extension Chrome.RoleOption: TemplateParent {
-    public func child(named name: String) -> TemplateValue? {
-        switch name {
-        case "value": .text(value)
-        case "title": .text(title)
-        default: nil
-        }
-    }
-}
-
-extension Chrome.NavItem: TemplateParent {
-    public func child(named name: String) -> TemplateValue? {
-        switch name {
-        case "href": .text(href)
-        case "label": .text(label)
-        case "current": .flag(current)
-        default: nil
-        }
-    }
-}
 
 extension HitRow: TemplateParent {
     func child(named name: String) -> TemplateValue? {
@@ -102,17 +64,6 @@ extension PartRow: TemplateParent {
         switch name {
         case "part": .text(part)
         case "display": .text(display)
-        default: nil
-        }
-    }
-}
-
-extension OptionRow: TemplateParent {
-    func child(named name: String) -> TemplateValue? {
-        switch name {
-        case "value": .text(value)
-        case "label": .text(label)
-        case "selected": .flag(selected)
         default: nil
         }
     }

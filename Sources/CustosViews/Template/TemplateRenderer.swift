@@ -18,7 +18,7 @@ public enum TemplateValue {
     case other(Any)
 
     /// An optional string: nil passes the lookup on, as a missing value does.
-    static func text(_ value: String?) -> TemplateValue? { value.map { .text($0) } }
+    public static func text(_ value: String?) -> TemplateValue? { value.map { .text($0) } }
 
     /// A value reflection handed out (optionals already unwrapped), classified: the slow path, and the reference
     /// the views' switches are tested against.

@@ -1,3 +1,4 @@
+import CustosRuntime
 import Foundation
 
 /// Every `.mustache` file under a directory, compiled once; `admin/users` names

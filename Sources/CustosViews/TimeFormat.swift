@@ -1,10 +1,10 @@
 import CustosCore
 
 /// Formats unix seconds for pages, always in UTC so every reader sees the same time.
-enum TimeFormat {
+public enum TimeFormat {
     /// `yyyy-MM-dd HH:mm UTC`, computed from the civil date: a results page formats dozens of times, and a
     /// `DateFormatter` built per call (ICU set-up) cost more than the search itself.
-    static func utc(_ seconds: Int64) -> String {
+    public static func utc(_ seconds: Int64) -> String {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let rest = seconds - days * 86_400
         let (y, m, d) = ISO8601.civil(days)

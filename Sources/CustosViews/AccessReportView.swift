@@ -42,7 +42,8 @@ struct BarChart: Sendable {
 struct FlagRow: Sendable { var kind: String; var title: String; var subject: String; var detail: String }
 struct CountRow: Sendable { var label: String; var a: String; var b: String; var c: String; var d: String }
 
-struct AccessReportView: Sendable {
+/// The quarterly access report's page.
+public struct AccessReportView: Sendable {
     var chrome: Chrome
     var quarter: String
     var quarters: [OptionRow]
@@ -62,7 +63,7 @@ struct AccessReportView: Sendable {
     var workingHours: String
     var settings: String
 
-    init(chrome: Chrome, report r: AccessReport, quarters: [String], csvPath: String) {
+    public init(chrome: Chrome, report r: AccessReport, quarters: [String], csvPath: String) {
         self.chrome = chrome
         quarter = r.quarter.description
         self.quarters = quarters.map { OptionRow(value: $0, label: $0, selected: $0 == r.quarter.description) }
