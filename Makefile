@@ -30,6 +30,10 @@ deps-test: deps
 	    || echo "NOTE: could not install$$missing; browser tests will skip with a message"; \
 	fi
 	@$(PYTHON) -c "import pytest, selenium" 2>/dev/null || $(PYTHON) -m pip install -q -r Tests/e2e/requirements.txt
+	@# PostgreSQL 15 binaries for CustosPostgresTests, which initdb and start a throwaway cluster of their own.
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || { (apt-get update -qq || true) && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; } \
+	  || echo "NOTE: could not install postgresql-15; the PostgreSQL tests fail with a message"
 
 # Attack, load and crash-safety tools (issue 8): Debian packages, then each area's Python requirements
 # (Tests/security/requirements-*.txt) and set-up scripts (Tests/security/setup-*.sh, e.g. a venv of its own).
