@@ -40,6 +40,10 @@ deps-test: deps
 	    || echo "NOTE: could not install$$missing; the tests that need them skip with a message"; \
 	  if [ -d /run/systemd/system ]; then systemctl disable --now $$missing >/dev/null 2>&1 || true; fi; \
 	fi
+	@# PostgreSQL 15 binaries for CustosPostgresTests, which initdb and start a throwaway cluster of their own.
+	@[ -x /usr/lib/postgresql/15/bin/initdb ] || { (apt-get update -qq || true) && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; } \
+	  || echo "NOTE: could not install postgresql-15; the PostgreSQL tests fail with a message"
 
 # Attack, load and crash-safety tools (issue 8): Debian packages, then each area's Python requirements
 # (Tests/security/requirements-*.txt) and set-up scripts (Tests/security/setup-*.sh, e.g. a venv of its own).

@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-extras/swift-extras-base64.git", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
@@ -78,6 +79,16 @@ let package = Package(
         // The template engine and the pages rendered without a web server (the access report), with the layout's chrome.
         .target(name: "CustosViews", dependencies: ["CustosRuntime", "CustosCore"], swiftSettings: swiftSettings),
         .target(
+            name: "CustosPostgres",
+            dependencies: [
+                "CustosCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CustosWeb",
             dependencies: [
                 "CustosRuntime", "CustosViews", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture",
@@ -120,6 +131,11 @@ let package = Package(
         ),
         .testTarget(name: "CustosCryptoTests", dependencies: ["CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "CustosStoreTests", dependencies: ["CustosStore", "CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CustosPostgresTests",
+            dependencies: ["CustosPostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosCaptureClientTests",

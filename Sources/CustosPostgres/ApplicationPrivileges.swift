@@ -1,0 +1,51 @@
+/// The row privileges the application role needs, table by table, and nothing more: no ownership, no DDL, no
+/// TRUNCATE, no UPDATE or DELETE on what is append-only. A migration that adds a table adds its line here;
+/// the migrator refuses to finish while a table has none, so no table is left reachable by accident.
+public enum ApplicationPrivileges {
+    /// Table name → privileges granted to the application role.
+    public static let tables: [String: [String]] = [
+        "schema_migrations": ["SELECT"],
+        "users": ["SELECT", "INSERT", "UPDATE"],
+        // Roles are replaced by deleting a person's rows and inserting the new set (the trigger checks each).
+        "user_roles": ["SELECT", "INSERT", "DELETE"],
+        "sessions": ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        "login_failures": ["SELECT", "INSERT", "DELETE"],
+        "throttle_notices": ["SELECT", "INSERT", "UPDATE", "DELETE"],
+        "audit_events": ["SELECT", "INSERT"],
+        "audit_checkpoints": ["SELECT", "INSERT"],
+    ]
+
+    /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.
+    static func isPlainIdentifier(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9")),
+              name.utf8.count <= 63 else { return false }
+        return name.utf8.allSatisfy { ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z"))
+            || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") }
+    }
+
+    /// The statements that take every privilege from `role` in the public schema and give back exactly the
+    /// ones above; run by the owner after migrating, in one transaction.
+    static func statements(for role: String, tables: [String: [String]]) -> [String] {
+        var sql = [
+            // Only the named roles connect, and nobody but the owner creates anything (temporary tables included).
+            """
+            DO $grants$ BEGIN
+                EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
+                EXECUTE format('REVOKE ALL ON DATABASE %I FROM \(role)', current_database());
+                EXECUTE format('GRANT CONNECT ON DATABASE %I TO \(role)', current_database());
+            END $grants$
+            """,
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            "REVOKE ALL ON SCHEMA public FROM \(role)",
+            "GRANT USAGE ON SCHEMA public TO \(role)",
+            "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC, \(role)",
+            "REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM PUBLIC, \(role)",
+            "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC, \(role)",
+            "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role)",
+        ]
+        for (table, privileges) in tables.sorted(by: { $0.key < $1.key }) {
+            sql.append("GRANT \(privileges.joined(separator: ", ")) ON TABLE \(table) TO \(role)")
+        }
+        return sql
+    }
+}
