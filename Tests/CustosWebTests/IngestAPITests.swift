@@ -120,7 +120,7 @@ import Testing
             try c.execute("UPDATE messages SET ciphertext_hash = (SELECT ciphertext_hash FROM messages WHERE id = 3) WHERE id = 2")
         }
         let swapped = try f.harness.system.verifyArchive()
-        #expect(!swapped.ok && swapped.failure?.contains("message 2: its uid, key epoch or ciphertext hash differ") == true)
+        #expect(!swapped.ok && swapped.failure?.contains("message 2 no longer matches what was captured: uid, key epoch or ciphertext hash") == true)
         // With message 3's seal too, message 2's own uid still disagrees with it (a seal rewritten to fit is MessageSealTests').
         try db.withWriterConnection { c in
             try c.execute("UPDATE messages SET seal = (SELECT seal FROM messages WHERE id = 3) WHERE id = 2")

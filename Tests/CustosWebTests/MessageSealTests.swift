@@ -94,7 +94,7 @@ struct MessageSealTests {
         #expect(dry.refused == 1 && !dry.listed.contains { $0.id == alice[0] })
         let report = try w.run()
         #expect(report.refused == 1)
-        #expect(report.problems.first?.contains("message \(alice[0]): its participants differ") == true, "\(report.problems)")
+        #expect(report.problems.first?.contains("message \(alice[0]) no longer matches what was captured: participants") == true, "\(report.problems)")
         #expect(try !w.disposed(alice[0]), "the held message was destroyed")
         #expect(try w.disposed(try w.ids(sentBy: "carol@enron.com")[0]), "messages that agree with their seals still go")
         let entries = try w.system.archive.read { try $0.audit.entries(action: AuditAction.messageIntegrityFailed.rawValue) }
@@ -116,7 +116,7 @@ struct MessageSealTests {
             _ = try w.system.decryption.approvalTask(id: request, user: custodian.user, actor: custodian.actor)
             Issue.record("the approval task was handed out")
         } catch let DomainError.conflict(message) {
-            #expect(message.contains("message \(w.ids[0]): its envelope (header, ephemeral key or nonce) differ"), "\(message)")
+            #expect(message.contains("message \(w.ids[0]) no longer matches what was captured: envelope (header, ephemeral key or nonce)"), "\(message)")
         }
         await #expect(throws: DomainError.self) { try await w.approve(request, by: 0) }
         let entries = try w.system.archive.read { try $0.audit.entries(action: AuditAction.messageIntegrityFailed.rawValue) }

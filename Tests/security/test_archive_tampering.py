@@ -136,7 +136,7 @@ def test_a_held_message_moved_out_of_its_hold_is_kept_by_disposition(custos_bin,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1, f"retention run should report the refusal:\n{r.stdout}\n{r.stderr}"
     refused = [ln for ln in r.stdout.splitlines() if ln.startswith("refused\t")]
-    assert len(refused) == 1 and f"message {victim}:" in refused[0] and "sent time" in refused[0] and "participants" in refused[0], \
+    assert len(refused) == 1 and f"message {victim} no longer matches" in refused[0] and "sent time" in refused[0] and "participants" in refused[0], \
         r.stdout[-800:]
     assert r.stdout.strip().splitlines()[-1].endswith(", refused 1"), r.stdout[-300:]
     conn = open_db(data)

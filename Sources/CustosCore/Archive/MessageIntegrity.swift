@@ -72,7 +72,7 @@ public struct MessageIntegrity {
     /// A message whose row disagrees with its seal in `groups`, named; nil when none.
     static func describe(_ id: Int64, _ groups: [MessageSeal.Group]) -> String? {
         guard !groups.isEmpty else { return nil }
-        return "message \(id): its \(groups.map(\.name).joined(separator: "; ")) differ from what was captured"
+        return "message \(id) no longer matches what was captured: \(groups.map(\.name).joined(separator: "; "))"
     }
 
     /// Recomputes a batch's digest from the stored seals (or, before seals, ids, uids and ciphertext hashes).
