@@ -118,22 +118,27 @@ struct TestArchive: Sendable {
     }
 
     /// A port nobody listens on right now, chosen by the kernel.
+    /// A port that was free a moment ago, taken at random below Linux's ephemeral range (32768–60999). A port the
+    /// OS hands out had to be given up before our server could bind it, and meanwhile another test's server bound
+    /// to port 0 could be given the same one: this test's client then spoke to that other archive (seen in CI as
+    /// "epoch 1's transcript hash is not the trust root"). Ports the OS hands out never fall in this range.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
+        for _ in 0..<200 {
+            let candidate = UInt16.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw TestFailure("socket() failed") }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = candidate.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 }
             }
+            if bound { return Int(candidate) }
         }
-        guard bound else { throw TestFailure("bind() failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        throw TestFailure("no free port found in 20000–31999")
     }
 }
 
