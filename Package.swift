@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "CustosRuntime",
             dependencies: [
-                "CustosCore", "CustosStore", "CustosCrypto",
+                "CustosCore", "CustosStore", "CustosPostgres", "CustosCrypto",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CustosPostgres",
             dependencies: [
-                "CustosCore",
+                "CustosCore", "CustosStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +125,8 @@ let package = Package(
         // Test support: drives ceremonies and approvals with in-memory custodian devices (tests only).
         .target(
             name: "CustosTestSupport",
-            dependencies: ["CustosRuntime", "CustosCore", "CustosCrypto"],
+            dependencies: ["CustosRuntime", "CustosCore", "CustosCrypto", "CustosPostgres", "CustosStore",
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
             path: "Tests/CustosTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -133,7 +134,7 @@ let package = Package(
         .testTarget(name: "CustosStoreTests", dependencies: ["CustosStore", "CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosPostgresTests",
-            dependencies: ["CustosPostgres", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["CustosPostgres", "CustosStore", "CustosCore", "CustosTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),

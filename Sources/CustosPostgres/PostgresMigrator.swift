@@ -75,6 +75,23 @@ public struct PostgresMigrator: Sendable {
         if !pending.isEmpty { throw PostgresMigrationError.behind(pending: pending.map(\.name)) }
     }
 
+    /// `check` for a caller that may not suspend (a store opening on a thread of its own): the same refusals,
+    /// read with the event-loop API and waited for. Never call it on an event loop of `connection`'s group.
+    public func checkWaiting(_ connection: PostgresConnection, logger: Logger) throws {
+        let exists = try connection.query("SELECT to_regclass('schema_migrations') IS NOT NULL", logger: logger).wait()
+            .rows.first?.decode(Bool.self) ?? false
+        var recorded: [Int: Recorded] = [:]
+        if exists {
+            for row in try connection.query("SELECT version, name, checksum FROM schema_migrations", logger: logger).wait().rows {
+                let (version, name, checksum) = try row.decode((Int, String, String).self)
+                recorded[version] = Recorded(name: name, checksum: checksum)
+            }
+        }
+        try verify(recorded)
+        let pending = migrations.filter { recorded[$0.version] == nil }
+        if !pending.isEmpty { throw PostgresMigrationError.behind(pending: pending.map(\.name)) }
+    }
+
     // MARK: - Roles and privileges
 
     /// The owner may not be a superuser (its tables would escape every check); the application role must exist

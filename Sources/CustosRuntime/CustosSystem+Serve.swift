@@ -42,6 +42,8 @@ extension CustosSystem {
     }
 
     private func closeAfterServing(_ logger: Logger) {
+        // Another server of the archive may take the background jobs now rather than when the lease runs out.
+        backgroundLease.release()
         do {
             try close()
         } catch {

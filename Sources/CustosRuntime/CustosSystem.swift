@@ -1,7 +1,25 @@
 import CustosCore
 import CustosCrypto
+import CustosPostgres
 import CustosStore
 import Foundation
+
+/// Where an archive's database is: the SQLite file in the data directory (the default), or a PostgreSQL database
+/// (`--database postgres://…`). The data directory holds the server's keys and signed head either way.
+public enum ArchiveDatabase: Sendable {
+    case sqlite
+    case postgres(PostgresEndpoint)
+
+    /// From a `--database` option: nil for the SQLite file, a postgres:// URL for PostgreSQL.
+    public init(option: String?) throws {
+        guard let option, !option.isEmpty else { self = .sqlite; return }
+        do {
+            self = .postgres(try PostgresEndpoint(url: option))
+        } catch {
+            throw StartupError("--database: \(error)")
+        }
+    }
+}
 
 /// One opened data directory: its keys, database and the domain services wired to them.
 /// The CLI and the web application both start from here.
@@ -9,7 +27,10 @@ public struct CustosSystem: Sendable {
     public let dataDirectory: String
     public let resources: Resources
     public let keys: ServerKeys
-    public let store: SQLiteArchiveStore
+    public let database: ArchiveDatabase
+    public let store: any ArchiveStore
+    /// The same store when it is SQLite (benchmarks and tests reach its file); nil on PostgreSQL.
+    public let sqlite: SQLiteArchiveStore?
     public let archive: Archive
     public let clock: any Clock
     public let signIn: SignInService
@@ -28,6 +49,8 @@ public struct CustosSystem: Sendable {
     public let disposition: DispositionService
     public let auditExplorer: AuditExplorer
     public let accessReports: AccessReportService
+    /// Decides which of the servers on this archive runs the background jobs (one, on SQLite).
+    public let backgroundLease: BackgroundLease
 
     /// The database file inside a data directory.
     public static func databasePath(_ dir: String) -> String { (dir as NSString).appendingPathComponent("custos.sqlite") }
@@ -36,35 +59,58 @@ public struct CustosSystem: Sendable {
 
     /// Opens an initialised data directory. `work` runs password hashing and other heavy work; one-time passwords
     /// issued here work for `oneTimePasswordLifetime` seconds.
-    public static func open(dataDirectory: String, resources: Resources, clock: any Clock = SystemClock(),
+    public static func open(dataDirectory: String, database: ArchiveDatabase = .sqlite, resources: Resources,
+                            clock: any Clock = SystemClock(),
                             sessionPolicy: SessionPolicy = SessionPolicy(), throttlePolicy: ThrottlePolicy = ThrottlePolicy(),
                             decryptionPolicy: DecryptionPolicy = DecryptionPolicy(),
                             reportSettings: AccessReportSettings = AccessReportSettings(),
                             auditHead: AuditHeadAnchor.Mode = .immediate,
                             oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime,
+                            backgroundLeaseSeconds: Int64 = 60,
                             work: BlockingWork = BlockingWork()) throws -> CustosSystem {
-        guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
-            throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
+        switch database {
+        case .sqlite:
+            guard FileManager.default.fileExists(atPath: databasePath(dataDirectory)) else {
+                throw StartupError("\(dataDirectory) is not a Custos data directory (no custos.sqlite); run `custos init --data \(dataDirectory)` first")
+            }
+        case .postgres:
+            guard FileManager.default.fileExists(atPath: keysPath(dataDirectory)) else {
+                throw StartupError("\(dataDirectory) holds no server keys; run `custos init --data \(dataDirectory) --database URL` first")
+            }
         }
         let keys = try ServerKeys.load(from: keysPath(dataDirectory))
-        return try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
+        return try CustosSystem(dataDirectory: dataDirectory, database: database, resources: resources, keys: keys, clock: clock,
                                 sessionPolicy: sessionPolicy, throttlePolicy: throttlePolicy, decryptionPolicy: decryptionPolicy,
                                 reportSettings: reportSettings, auditHead: auditHead,
-                                oneTimePasswordLifetime: oneTimePasswordLifetime, work: work)
+                                oneTimePasswordLifetime: oneTimePasswordLifetime, backgroundLeaseSeconds: backgroundLeaseSeconds, work: work)
     }
 
-    private init(dataDirectory: String, resources: Resources, keys: ServerKeys, clock: any Clock,
+    private init(dataDirectory: String, database: ArchiveDatabase, resources: Resources, keys: ServerKeys, clock: any Clock,
                  sessionPolicy: SessionPolicy, throttlePolicy: ThrottlePolicy, decryptionPolicy: DecryptionPolicy,
                  reportSettings: AccessReportSettings = AccessReportSettings(), auditHead: AuditHeadAnchor.Mode = .immediate,
-                 oneTimePasswordLifetime: Int64, work: BlockingWork = BlockingWork()) throws {
+                 oneTimePasswordLifetime: Int64, backgroundLeaseSeconds: Int64 = 60, work: BlockingWork = BlockingWork()) throws {
         self.dataDirectory = dataDirectory
         self.resources = resources
         self.keys = keys
         self.clock = clock
-        store = try SQLiteArchiveStore(path: Self.databasePath(dataDirectory), migrations: resources.migrations)
-        // Values sealed before subkeys move to their purpose's subkey once, before anything reads them.
-        let upgrade = try KeyUpgrade(keys: keys)
-        _ = try store.resealUnderSubkeys({ try upgrade.reseal($1, as: $0) }, now: clock.now())
+        self.database = database
+        switch database {
+        case .sqlite:
+            let sqlite = try SQLiteArchiveStore(path: Self.databasePath(dataDirectory), migrations: resources.migrations)
+            // Values sealed before subkeys move to their purpose's subkey once, before anything reads them.
+            let upgrade = try KeyUpgrade(keys: keys)
+            _ = try sqlite.resealUnderSubkeys({ try upgrade.reseal($1, as: $0) }, now: clock.now())
+            self.sqlite = sqlite
+            store = sqlite
+        case .postgres(let endpoint):
+            // A PostgreSQL archive is born sealing under subkeys (its schema records the upgrade as done).
+            sqlite = nil
+            do {
+                store = try PostgresArchiveStore(endpoint: endpoint, migrations: resources.postgresMigrations)
+            } catch {
+                throw StartupError("\(endpoint.displayURL): \(error)")
+            }
+        }
         let log = AuditLog(signingKey: keys.auditSigning, clock: clock, anchor: AuditHeadAnchor(path: Self.headPath(dataDirectory), mode: auditHead))
         archive = Archive(store: store, auditLog: log, clock: clock)
         let hasher = PasswordHasher()
@@ -87,12 +133,14 @@ public struct CustosSystem: Sendable {
         disposition = DispositionService(archive: archive)
         auditExplorer = AuditExplorer(archive: archive)
         accessReports = AccessReportService(archive: archive, indexer: indexer, settings: reportSettings)
+        backgroundLease = BackgroundLease(archive: archive, period: backgroundLeaseSeconds)
     }
 
     /// Creates a data directory: server keys, database and the first administrator, whose
     /// one-time password (working for `oneTimePasswordLifetime` seconds) is returned to be shown once.
     /// Refuses a directory that already has content.
-    public static func initialize(dataDirectory: String, resources: Resources, adminUsername: String = "admin",
+    public static func initialize(dataDirectory: String, database: ArchiveDatabase = .sqlite, resources: Resources,
+                                  adminUsername: String = "admin",
                                   clock: any Clock = SystemClock(), minimumRetentionDays: Int = 366,
                                   oneTimePasswordLifetime: Int64 = Credentials.defaultOneTimePasswordLifetime)
         async throws -> (CustosSystem, UserAdministration.Created) {
@@ -106,10 +154,14 @@ public struct CustosSystem: Sendable {
         }
         try fm.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let keys = try ServerKeys.create(in: keysPath(dataDirectory))
-        let system = try CustosSystem(dataDirectory: dataDirectory, resources: resources, keys: keys, clock: clock,
+        let system = try CustosSystem(dataDirectory: dataDirectory, database: database, resources: resources, keys: keys, clock: clock,
                                       sessionPolicy: SessionPolicy(), throttlePolicy: ThrottlePolicy(), decryptionPolicy: DecryptionPolicy(),
                                       oneTimePasswordLifetime: oneTimePasswordLifetime)
         _ = try system.archive.transaction { tx in
+            // One database, one archive: a PostgreSQL database another data directory initialised is refused.
+            guard try tx.uow.users.count() == 0 else {
+                throw StartupError("this database already holds an archive; open it with the data directory that initialised it")
+            }
             try tx.uow.retention.setMinimumDays(minimumRetentionDays, at: clock.now())
             try tx.record(Actor.system().draft(.systemInitialized, details: ["data_directory": "created",
                                                                             "minimum_retention_days": "\(minimumRetentionDays)"]))
@@ -123,14 +175,24 @@ public struct CustosSystem: Sendable {
     /// signatures are checked against `keys/audit-signing.pub`) and without writing to it (the database is opened
     /// read-only; one whose migrations are behind is refused, not migrated). The archive is checked only against an
     /// intact chain, since its ingest records live there.
-    public static func verifyOffline(dataDirectory: String, resources: Resources, anchorFiles: [String] = [])
+    public static func verifyOffline(dataDirectory: String, database: ArchiveDatabase = .sqlite, resources: Resources,
+                                     anchorFiles: [String] = [])
         throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) {
         let publicKey = try ServerKeys.auditPublicKey(in: keysPath(dataDirectory))
         let head = try AuditHeadFile.read(from: headPath(dataDirectory))
         let anchors = try readAnchors(anchorFiles)
-        return try SQLiteArchiveStore.readOnly(path: databasePath(dataDirectory), migrations: resources.migrations) { uow in
+        let verify = { (uow: any UnitOfWork) throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) in
             let audit = try AuditVerifier(publicKey: publicKey).verify(uow, head: head, anchors: anchors)
             return (audit, audit.ok ? try ArchiveVerifier().verify(uow) : nil)
+        }
+        switch database {
+        case .sqlite:
+            return try SQLiteArchiveStore.readOnly(path: databasePath(dataDirectory), migrations: resources.migrations, verify)
+        case .postgres(let endpoint):
+            // One READ ONLY snapshot: the copy is read as it was at one instant, and nothing is written.
+            let store = try PostgresArchiveStore(endpoint: endpoint, migrations: resources.postgresMigrations, connections: 1)
+            defer { try? store.close() }
+            return try store.read(verify)
         }
     }
 

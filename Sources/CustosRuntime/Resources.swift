@@ -5,6 +5,7 @@ import Foundation
 public struct Resources: Sendable {
     public var root: URL
     public var migrations: URL { root.appendingPathComponent("Migrations") }
+    public var postgresMigrations: URL { root.appendingPathComponent("MigrationsPostgres") }
     public var templates: URL { root.appendingPathComponent("Templates") }
     public var publicFiles: URL { root.appendingPathComponent("Public") }
     public var passwordBlocklist: URL { root.appendingPathComponent("Data/common-passwords.txt") }

@@ -9,12 +9,12 @@ extension SQLiteArchiveStore {
         var column: String
         /// The kind, from the row's key values and the extra columns in `context`.
         var context: [String] = []
-        var kind: @Sendable ([SQLiteValue]) -> SealedKind
+        var kind: @Sendable ([SQLValue]) -> SealedKind
     }
 
     static let sealedColumns: [SealedColumn] = {
-        func display(_ purpose: String) -> @Sendable ([SQLiteValue]) -> SealedKind { { _ in .display(purpose: purpose) } }
-        @Sendable func userID(_ v: [SQLiteValue]) -> Int64 { if case .integer(let id) = v.last { id } else { -1 } }
+        func display(_ purpose: String) -> @Sendable ([SQLValue]) -> SealedKind { { _ in .display(purpose: purpose) } }
+        @Sendable func userID(_ v: [SQLValue]) -> Int64 { if case .integer(let id) = v.last { id } else { -1 } }
         return [
             SealedColumn(table: "messages", keys: ["id"], column: "conversation_display", kind: display("conversation")),
             SealedColumn(table: "message_participants", keys: ["message_id", "token", "part"], column: "display", kind: display("participant")),

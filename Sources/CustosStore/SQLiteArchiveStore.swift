@@ -23,23 +23,23 @@ public final class SQLiteArchiveStore: ArchiveStore {
         try Migrator(directory: migrations).check(connection: connection)
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
-        return try body(SQLiteUnitOfWork(connection))
+        return try body(SQLUnitOfWork(connection))
     }
 
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
-        try database.write { conn in try body(SQLiteUnitOfWork(conn)) }
+        try database.write { conn in try body(SQLUnitOfWork(conn)) }
     }
 
     public func read<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
-        try database.read { conn in try body(SQLiteUnitOfWork(conn)) }
+        try database.read { conn in try body(SQLUnitOfWork(conn)) }
     }
 
     public func appendAudit<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
-        try database.appendOnlyWrite { conn in try body(SQLiteUnitOfWork(conn)) }
+        try database.appendOnlyWrite { conn in try body(SQLUnitOfWork(conn)) }
     }
 
     public func readRecent<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
-        try database.readRecent { conn in try body(SQLiteUnitOfWork(conn)) }
+        try database.readRecent { conn in try body(SQLUnitOfWork(conn)) }
     }
 
     /// Closes the database (see `Database.close`): a stopping server's last step.
@@ -57,38 +57,5 @@ public final class SQLiteArchiveStore: ArchiveStore {
             usleep(UInt32(min(20, attempt + 1)) * 1_000)
         }
         throw SQLiteError.busy
-    }
-}
-
-/// The repositories bound to one connection inside one transaction.
-final class SQLiteUnitOfWork: UnitOfWork {
-    let users: any UserRepository
-    let sessions: any SessionRepository
-    let loginFailures: any LoginFailureRepository
-    let audit: any AuditRepository
-    let keys: any KeyRepository
-    let ceremonies: any CeremonyRepository
-    let captureTokens: any CaptureTokenRepository
-    let messages: any MessageRepository
-    let search: any SearchRepository
-    let decryption: any DecryptionRepository
-    let holds: any HoldRepository
-    let retention: any RetentionRepository
-    let devices: any CustodianDeviceRepository
-
-    init(_ conn: SQLiteConnection) {
-        search = SQLiteSearchRepository(db: conn)
-        decryption = SQLiteDecryptionRepository(db: conn)
-        holds = SQLiteHoldRepository(db: conn)
-        retention = SQLiteRetentionRepository(db: conn)
-        devices = SQLiteDeviceRepository(db: conn)
-        keys = SQLiteKeyRepository(db: conn)
-        ceremonies = SQLiteCeremonyRepository(db: conn)
-        captureTokens = SQLiteCaptureTokenRepository(db: conn)
-        messages = SQLiteMessageRepository(db: conn)
-        users = SQLiteUserRepository(db: conn)
-        sessions = SQLiteSessionRepository(db: conn)
-        loginFailures = SQLiteLoginFailureRepository(db: conn)
-        audit = SQLiteAuditRepository(db: conn)
     }
 }

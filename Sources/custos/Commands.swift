@@ -9,6 +9,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the web application and the ingest API.")
 
     @Option(help: "The data directory.") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Flag(help: "Custos is reached over HTTPS (through a TLS-terminating proxy): __Host- cookies and HSTS.") var tls = false
@@ -25,6 +27,11 @@ struct Serve: AsyncParsableCommand {
     var dispositionHours = 24
     @Option(help: "Working hours for the access report's after-hours flag, HH-HH in UTC, Monday to Friday.") var workingHours = "07-19"
     @Option(help: "Hours a one-time password issued by an administrator works (1–720).") var oneTimePasswordHours = 72
+    @Option(help: ArgumentHelp("Seconds the background jobs stay with this server without renewal (6–3600); with several "
+                               + "servers on one archive, another takes them over at most this long after it stops.",
+                               valueName: "seconds")) var backgroundLeaseSeconds = 60
+    @Option(help: "Seconds a stopping server waits for requests in flight before closing their connections (1–300).")
+    var shutdownGraceSeconds = 20
 
     func validate() throws {
         guard (1...168).contains(maxGrantHours) else { throw ValidationError("--max-grant-hours must be between 1 and 168.") }
@@ -33,6 +40,8 @@ struct Serve: AsyncParsableCommand {
         guard (0...8_760).contains(dispositionHours) else { throw ValidationError("--disposition-hours must be between 0 and 8760.") }
         guard (try? AccessReportSettings(workingHours: workingHours)) != nil else { throw ValidationError("--working-hours must look like 07-19.") }
         guard (1...720).contains(oneTimePasswordHours) else { throw ValidationError("--one-time-password-hours must be between 1 and 720.") }
+        guard (6...3_600).contains(backgroundLeaseSeconds) else { throw ValidationError("--background-lease-seconds must be between 6 and 3600.") }
+        guard (1...300).contains(shutdownGraceSeconds) else { throw ValidationError("--shutdown-grace-seconds must be between 1 and 300.") }
         _ = try trustedProxies()
         _ = try metricsNetworks()
     }
@@ -54,13 +63,17 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let policy = DecryptionPolicy(maximumHours: maxGrantHours, maximumMessages: maxRequestMessages,
                                       approvalWindowHours: approvalWindowHours)
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
+        let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(), clock: ServerClock.make(),
                                            decryptionPolicy: policy, reportSettings: try AccessReportSettings(workingHours: workingHours),
-                                           auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
+                                           auditHead: .background, oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600,
+                                           backgroundLeaseSeconds: Int64(backgroundLeaseSeconds))
         var web = WebConfiguration(host: host, port: port, tls: tls, trustedProxies: try trustedProxies())
         web.metricsFrom = try metricsNetworks()
         let app = try await buildApplication(system: system, configuration: web)
         // SIGTERM or SIGINT: in-flight requests finish, then the signed head is written and the database closed.
-        try await system.serve([app], disposition: DispositionSchedule(everyHours: dispositionHours))
+        // The holder renews its lease three times per period, so one missed round does not hand the jobs over.
+        try await system.serve([app], housekeepingEvery: .seconds(max(2, backgroundLeaseSeconds / 3)),
+                               disposition: DispositionSchedule(everyHours: dispositionHours),
+                               gracefulShutdownLimit: .seconds(shutdownGraceSeconds))
     }
 }

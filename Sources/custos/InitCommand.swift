@@ -8,6 +8,8 @@ struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Create a data directory, its server keys and the first administrator.")
 
     @Option(help: "The data directory to create (must not exist or be empty).") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "Username of the first administrator.") var admin: String = "admin"
     @Option(help: "Days every message is kept at least after its capture; no retention class may be shorter. Never lowered later.")
     var minimumRetentionDays = 366
@@ -19,7 +21,7 @@ struct Init: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, resources: try Resources.locate(), adminUsername: admin,
+        let (_, created) = try await CustosSystem.initialize(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(), adminUsername: admin,
                                                              minimumRetentionDays: minimumRetentionDays,
                                                              oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         if json {

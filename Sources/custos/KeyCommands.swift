@@ -12,11 +12,12 @@ struct Token: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a capture token; it is printed once and stored only as a hash.")
         @Option(help: "The data directory.") var data: String
+        @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
         @Option(help: "A name for the system that captures with it.") var name: String
         @Flag(help: "Print {\"name\", \"token\"} as JSON.") var json = false
 
         func run() async throws {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate())
             let (record, secret) = try system.captureTokens.create(name: name, actor: .system("custos token create"))
             if json {
                 say("{\"name\":\(CanonicalJSON.string(record.name)),\"token\":\(CanonicalJSON.string(secret))}")
@@ -35,12 +36,13 @@ struct Keys: AsyncParsableCommand {
     /// What `propose` and `redistribute` share: who will hold the key, and how many must approve.
     struct Proposal: ParsableArguments {
         @Option(help: "The data directory.") var data: String
+        @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
         @Option(help: "Comma-separated usernames of the custodians who will hold the key.") var custodians: String
         @Option(help: "Approvals needed to decrypt (k ≥ 2).") var threshold: Int = 2
 
         /// Proposes a ceremony of `kind` over the named custodians.
         func propose(_ kind: CeremonySetup.Kind, command: String) throws -> CeremonyRecord {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate())
             let wanted = Set(custodians.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
             let users = try system.users.all().filter { wanted.contains($0.username) }
             guard users.count == wanted.count else {
@@ -80,9 +82,10 @@ struct Keys: AsyncParsableCommand {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cancel the ceremony in progress.")
         @Option(help: "The data directory.") var data: String
+        @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
 
         func run() async throws {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate())
             guard let open = try system.ceremonies.openSnapshot() else { throw ValidationError("no ceremony is in progress") }
             try system.ceremonies.cancel(id: open.record.id, actor: .system("custos keys cancel"))
             say("Ceremony \(open.record.id) cancelled.")
@@ -93,9 +96,10 @@ struct Keys: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List key epochs (newest first), the trust root and any ceremony in progress.")
         @Option(help: "The data directory.") var data: String
+        @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
 
         func run() async throws {
-            let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate())
+            let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate())
             let (chain, problem) = try system.ceremonies.verifiedPrefix()
             if chain.isEmpty { say("No key epoch yet: propose a ceremony with `custos keys propose`.") }
             if let first = chain.first { say("trust root: \(Hex.encode(first.transcript.hash))") }

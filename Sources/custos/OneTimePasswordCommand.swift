@@ -15,6 +15,8 @@ struct OneTimePassword: AsyncParsableCommand {
             """)
 
     @Option(help: "The data directory.") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "The account.") var username: String
     @Option(help: "Hours the new one-time password works (1–720).") var oneTimePasswordHours = 72
     @Flag(help: "Print the credentials as JSON.") var json = false
@@ -24,7 +26,7 @@ struct OneTimePassword: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make(),
+        let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(), clock: ServerClock.make(),
                                            oneTimePasswordLifetime: Int64(oneTimePasswordHours) * 3_600)
         let name = try Username.normalize(username)
         guard let user = try system.archive.read({ try $0.users.find(username: name) }) else {

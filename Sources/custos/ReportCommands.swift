@@ -20,6 +20,8 @@ struct ReportAccess: AsyncParsableCommand {
             """)
 
     @Option(help: "The data directory.") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "The quarter, YYYY-Qn (UTC).") var quarter: String
     @Option(help: "csv, or html (a printable page with its charts and stylesheet inlined).") var format = "csv"
     @Option(help: "Working hours for the after-hours flag, HH-HH in UTC, Monday to Friday.") var workingHours = "07-19"
@@ -32,7 +34,7 @@ struct ReportAccess: AsyncParsableCommand {
 
     func run() async throws {
         let resources = try Resources.locate()
-        let system = try CustosSystem.open(dataDirectory: data, resources: resources, clock: ServerClock.make(),
+        let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: resources, clock: ServerClock.make(),
                                            reportSettings: try AccessReportSettings(workingHours: workingHours))
         guard let q = Quarter(quarter) else { throw ValidationError("--quarter must look like 2026-Q3.") }
         let report = try system.accessReports.generate(q, format: format, actor: .system("custos report access"))

@@ -23,10 +23,12 @@ struct RetentionRun: AsyncParsableCommand {
             """)
 
     @Option(help: "The data directory.") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Flag(help: "List what would be disposed of; change nothing.") var dryRun = false
 
     func run() async throws {
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), clock: ServerClock.make())
+        let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(), clock: ServerClock.make())
         let interactive = isatty(STDERR_FILENO) == 1
         let report = try system.disposition.run(dryRun: dryRun, actor: .system("custos retention run")) { handled in
             if interactive { FileHandle.standardError.write(Data("\rexamined \(handled) messages past retention…".utf8)) }

@@ -10,13 +10,15 @@ struct Verify: AsyncParsableCommand {
         discussion: "Needs no secret key (signatures are checked against keys/audit-signing.pub) and never writes to the data directory.")
 
     @Option(help: "The data directory.") var data: String
+
+    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "A copy of an earlier audit-head.json kept outside the server; the log must still contain that signed head (repeatable).")
     var anchor: [String] = []
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         // Offline: read-only, and with the public key only, so an evidence copy without the secret keys verifies too.
-        let (report, archive) = try CustosSystem.verifyOffline(dataDirectory: data, resources: try Resources.locate(), anchorFiles: anchor)
+        let (report, archive) = try CustosSystem.verifyOffline(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(), anchorFiles: anchor)
         let ok = report.ok && archive?.ok == true
         let failure = report.failure ?? archive?.failure
         if json {

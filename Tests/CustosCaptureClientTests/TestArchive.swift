@@ -42,8 +42,9 @@ struct TestArchive: Sendable {
     static func prepare(ceremony: Bool = true) async throws -> TestArchive {
         let dir = NSTemporaryDirectory() + "custos-capture-test-" + UUID().uuidString
         let resources = Resources(root: repoRoot)
-        _ = try await CustosSystem.initialize(dataDirectory: dir, resources: resources)
-        let system = try CustosSystem.open(dataDirectory: dir, resources: resources)
+        let database = try await TestDatabase.make(resources: resources)
+        try await CustosSystem.initialize(dataDirectory: dir, database: database, resources: resources).0.store.close()
+        let system = try CustosSystem.open(dataDirectory: dir, database: database, resources: resources)
         var custodians: [TestCustodian] = []
         for name in ["ada", "grace", "edsger"] {
             let user = try await system.users.provisionReady(
@@ -111,8 +112,8 @@ struct TestArchive: Sendable {
     }
 
     /// One integer from a raw SQL query.
-    func count(_ sql: String, _ params: [any SQLiteBindable] = []) throws -> Int {
-        try system.store.database.withWriterConnection { db in
+    func count(_ sql: String, _ params: [any SQLBindable] = []) throws -> Int {
+        try system.sqlite!.database.withWriterConnection { db in
             Int(try db.query(sql, parameters: params).first?.int(0) ?? 0)
         }
     }

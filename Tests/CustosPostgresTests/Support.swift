@@ -1,4 +1,5 @@
 import CustosPostgres
+import CustosTestSupport
 import Foundation
 import Logging
 import PostgresNIO

@@ -32,7 +32,7 @@ struct RuntimeFixture: Sendable {
 
     /// A count from the database.
     func count(_ sql: String) throws -> Int64 {
-        try system.store.database.read { try $0.queryOne(sql)?.int(0) ?? -1 }
+        try system.sqlite!.database.read { try $0.queryOne(sql)?.int(0) ?? -1 }
     }
 
     func remove() {

@@ -33,7 +33,7 @@ struct SQLiteConnectionTests {
         let conn = try SQLiteConnection(path: scratch.path())
         // No declared type: the column has no affinity, so SQLite stores each value as given.
         try conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
-        let values: [SQLiteValue] = [
+        let values: [SQLValue] = [
             .null, .integer(.min), .integer(.max), .integer(0), .integer(-1),
             .real(3.141592653589793), .real(1e308), .real(-.leastNonzeroMagnitude),
             .text(""), .text("héllo wörld – 日本語 – 🌍👩‍👩‍👧 – עברית"), .text("nul\u{0}inside\u{0}"),
@@ -77,7 +77,7 @@ struct SQLiteConnectionTests {
 
     @Test("typed getters throw typeMismatch instead of crashing")
     func typeMismatch() throws {
-        let row = SQLiteRow([.text("x"), .null, .integer(1)])
+        let row = SQLRow([.text("x"), .null, .integer(1)])
         #expect(throws: SQLiteError.typeMismatch(column: 0, expected: "integer")) { try row.int(0) }
         #expect(throws: SQLiteError.typeMismatch(column: 1, expected: "text")) { try row.text(1) }
         #expect(throws: SQLiteError.typeMismatch(column: 2, expected: "blob")) { try row.blob(2) }

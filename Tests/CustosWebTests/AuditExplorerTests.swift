@@ -52,7 +52,7 @@ import Testing
             try await b.get("/audit")
             let ok = try await b.post("/audit/verify", [])
             #expect(ok.status == .ok && ok.text.contains("id=\"verification-result\" class=\"status-ok\""))
-            try h.system.store.database.withWriterConnection { db in
+            try h.system.sqlite!.database.withWriterConnection { db in
                 try db.execute("DROP TRIGGER audit_events_no_update")
                 _ = try db.run("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?", stored.seq)
             }

@@ -101,7 +101,7 @@ import Testing
         let items = try (1...4).map { try f.item("message \($0)", uid: "email:w\($0)") }
         let token = try #require(try f.harness.system.captureTokens.authenticate(f.token))
         _ = try f.harness.system.ingest.ingest(items, token: token, client: "t")
-        let db = f.harness.system.store.database
+        let db = f.harness.system.sqlite!.database
         for sql in ["UPDATE messages SET sent_at = 0 WHERE id = 2", "DELETE FROM messages WHERE id = 2",
                     "UPDATE envelopes SET ciphertext = x'00' WHERE message_id = 2", "DELETE FROM envelopes",
                     "UPDATE message_participants SET part = 'bcc'", "DELETE FROM message_participants"] {

@@ -41,7 +41,7 @@ struct MessageSealTests {
     ]
 
     static func edit(_ w: HoldWorld, _ sql: String, on id: Int64, borrowing other: Int64) throws {
-        try w.system.store.database.withWriterConnection { c in
+        try w.system.sqlite!.database.withWriterConnection { c in
             try c.execute(dropTriggers)
             try c.execute(sql.replacingOccurrences(of: "$1", with: "\(id)").replacingOccurrences(of: "$2", with: "\(other)"))
         }
@@ -66,7 +66,7 @@ struct MessageSealTests {
     func rewrittenSealIsCaught() async throws {
         let w = try await HoldWorld.make()
         let alice = try w.ids(sentBy: "alice@example.com")
-        let moved = try w.system.store.database.withWriterConnection { c -> [UInt8] in
+        let moved = try w.system.sqlite!.database.withWriterConnection { c -> [UInt8] in
             try c.execute(Self.dropTriggers)
             try c.run("UPDATE messages SET sent_at = 0 WHERE id = ?", alice[0])
             try c.run("UPDATE message_participants SET sent_at = 0 WHERE message_id = ?", alice[0])
@@ -106,7 +106,7 @@ struct MessageSealTests {
     func approvalRefusesASwappedEphemeralKey() async throws {
         let w = try await DecryptionWorld.make(messages: 3)
         let request = try w.file([w.ids[0]])
-        try w.system.store.database.withWriterConnection { c in
+        try w.system.sqlite!.database.withWriterConnection { c in
             try c.execute("DROP TRIGGER IF EXISTS envelopes_write_once")
             try c.run("UPDATE envelopes SET ephemeral = (SELECT ephemeral FROM envelopes WHERE message_id = ?) WHERE message_id = ?",
                       w.ids[2], w.ids[0])

@@ -122,7 +122,7 @@ import Testing
     @Test func aWriterThatWaitsForAnotherIsTimed() async throws {
         let h = try await Harness.make()
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
-        let database = h.system.store.database
+        let database = h.system.sqlite!.database
         let sum = "custos_db_write_wait_seconds_sum"
         let before = Self.value(MetricsBackend.registry.emitToString(), sum)
         // One writer takes the lock on a thread of its own and keeps it until 0.5 s after a second one has asked; the

@@ -1,6 +1,7 @@
 import CustosCore
 import CustosCrypto
 import CustosRuntime
+import CustosTestSupport
 import CustosWeb
 import Foundation
 import Hummingbird
@@ -23,8 +24,11 @@ struct Harness: Sendable {
         let dir = NSTemporaryDirectory() + "custos-test-" + UUID().uuidString
         let clock = ManualClock()
         let resources = Resources(root: repoRoot)
-        let (_, admin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, clock: clock)
-        let system = try CustosSystem.open(dataDirectory: dir, resources: resources, clock: clock, throttlePolicy: throttle, work: work)
+        let database = try await TestDatabase.make(resources: resources)
+        let (initialised, admin) = try await CustosSystem.initialize(dataDirectory: dir, database: database, resources: resources, clock: clock)
+        try initialised.store.close()
+        let system = try CustosSystem.open(dataDirectory: dir, database: database, resources: resources, clock: clock,
+                                           throttlePolicy: throttle, work: work)
         let (_, table) = try await buildRouter(system: system, configuration: configuration)
         return Harness(dir: dir, system: system, clock: clock, configuration: configuration, table: table, admin: admin)
     }

@@ -67,10 +67,10 @@ struct SQLiteBaseline {
                         try conn.run(Self.insertMessage, parameters: Array(m.values.dropFirst()))
                         let id = conn.lastInsertRowID
                         for p in batch.participants[sourceID, default: []] {
-                            try conn.run(Self.insertParticipant, parameters: [SQLiteValue.integer(id)] + p.values.dropFirst())
+                            try conn.run(Self.insertParticipant, parameters: [SQLValue.integer(id)] + p.values.dropFirst())
                         }
                         if let e = batch.envelopes[sourceID] {
-                            try conn.run(Self.insertEnvelope, parameters: [SQLiteValue.integer(id)] + e.values.dropFirst())
+                            try conn.run(Self.insertEnvelope, parameters: [SQLValue.integer(id)] + e.values.dropFirst())
                         }
                     }
                 }
@@ -103,9 +103,9 @@ struct SQLiteBaseline {
 
     /// One transaction's worth of rows read from the Custos database.
     struct Batch {
-        var messages: [SQLiteRow]
-        var participants: [Int64: [SQLiteRow]]
-        var envelopes: [Int64: SQLiteRow]
+        var messages: [SQLRow]
+        var participants: [Int64: [SQLRow]]
+        var envelopes: [Int64: SQLRow]
         var lastID: Int64?
 
         /// The next `limit` messages with ids above `after`, with their participant and envelope rows.

@@ -31,10 +31,10 @@ struct ProfileIngest: AsyncParsableCommand {
         progress("Profiling \(Measure.grouped(count)) messages in \(spool.batchCount) batches, in-process …")
 
         let inserts = try SQLiteArchiveStore(path: (workdir as NSString).appendingPathComponent("inserts.sqlite"), migrations: resources.migrations)
-        let archiveReader = try SQLiteConnection(path: system.store.database.path, readOnly: true)
+        let archiveReader = try SQLiteConnection(path: system.sqlite!.database.path, readOnly: true)
         try SQLiteBaseline.copyReferences(from: archiveReader, to: inserts.database)
         let tools = IngestStages.Tools(indexer: system.indexer, blind: try BlindIndex(masterKey: system.keys.blindIndexKey),
-                                       database: system.store.database, tokenID: token.id)
+                                       database: system.sqlite!.database, tokenID: token.id)
         var stages = StageTimes()
         for b in 0..<spool.batchCount {
             let body = try spool.body(b)
@@ -48,7 +48,7 @@ struct ProfileIngest: AsyncParsableCommand {
             }
             _ = try stages.time(.encode) { try JSONEncoder().encode(IngestResponse(results: results)) }
         }
-        let baseline = try SQLiteBaseline.run(sourcePath: system.store.database.path,
+        let baseline = try SQLiteBaseline.run(sourcePath: system.sqlite!.database.path,
                                               path: (workdir as NSString).appendingPathComponent("baseline.sqlite"),
                                               migrations: resources.migrations, batchSize: corpusOptions.batch)
         print(stages.render(messages: count, baselineSeconds: baseline.seconds))

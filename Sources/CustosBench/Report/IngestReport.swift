@@ -11,7 +11,7 @@ struct ArchiveChecks {
     /// Counts the stored messages and runs `custos verify`'s two verifiers.
     static func run(system: CustosSystem, expected: Int) throws -> ArchiveChecks {
         var checks = ArchiveChecks()
-        let stored = try system.store.database.read { try $0.queryOne("SELECT count(*) FROM messages")?.int(0) ?? 0 }
+        let stored = try system.sqlite!.database.read { try $0.queryOne("SELECT count(*) FROM messages")?.int(0) ?? 0 }
         checks.add(Int(stored) == expected, "archive holds \(Measure.grouped(Int(stored))) messages (expected \(Measure.grouped(expected)))")
         let (audit, auditSeconds) = try Measure.time { try system.verifyAudit() }
         checks.add(audit.ok, "audit chain: \(audit.entries) entries, \(audit.checkpoints) signed checkpoints and the signed head "

@@ -1,6 +1,6 @@
 import CustosCore
 
-/// The SQL that `SQLiteSearchRepository` issues for the benchmark's filters (participant with or without a
+/// The SQL that `SQLSearchRepository` issues for the benchmark's filters (participant with or without a
 /// part, domain, platform, date range, keyset cursor), written out from the same constant fragments with the
 /// same bound values, so the baseline runs the same statements directly. The benchmark checks that both
 /// return the same rows, so a change to the repository that this copy misses shows up as a failed check.

@@ -37,7 +37,7 @@ enum SearchLatency {
 
     /// Measures (a)–(d) with `samples` calls each (the whole page with a quarter as many: each is audited).
     static func run(system: CustosSystem, plan: SearchPlan, auditor: Actor, samples: Int) throws -> Result {
-        let raw = try RawSQLite(path: system.store.database.path)
+        let raw = try RawSQLite(path: system.sqlite!.database.path)
         var result = Result()
         let sched = Measure.threadScheduling()
         let start = Measure.now()

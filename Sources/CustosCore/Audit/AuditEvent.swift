@@ -132,6 +132,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case messageDisposed = "message.disposed"
     /// A message's row disagreed with its seal or its audited ingest record, and an action that trusts it was refused.
     case messageIntegrityFailed = "message.integrity_failed"
+    /// A serving instance took over the archive's background jobs (grant expiry, lapses, disposition) from another.
+    case backgroundJobsTaken = "system.background_jobs_taken"
 }
 
 /// A small, deterministic JSON encoder for flat string maps (sorted keys, minimal escaping).

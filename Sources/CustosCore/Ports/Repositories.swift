@@ -18,6 +18,8 @@ public protocol ArchiveStore: Sendable {
     /// After key material or envelopes were deleted: makes sure no copy of them can be recovered from what the
     /// store keeps (files, journals, free pages), so what was deleted is forgotten for good.
     func forgetDeleted() throws
+    /// Releases the store's files or connections; nothing may use it afterwards.
+    func close() throws
 }
 
 /// The repositories available inside one transaction.
@@ -35,6 +37,20 @@ public protocol UnitOfWork: AnyObject {
     var holds: any HoldRepository { get }
     var retention: any RetentionRepository { get }
     var devices: any CustodianDeviceRepository { get }
+    var leases: any LeaseRepository { get }
+}
+
+/// Named leases in the archive's database: which serving instance runs the background jobs. Several servers on
+/// one archive agree through it that one of them, and only one, does each job, and another takes over when the
+/// holder stops renewing.
+public protocol LeaseRepository {
+    /// Takes or renews lease `name` for `holder` until `until`, if it is free, expired at `now`, or already
+    /// `holder`'s; answers whether `holder` holds it now.
+    func acquire(name: String, holder: String, now: Int64, until: Int64) throws -> Bool
+    /// Gives the lease up if `holder` holds it, so another instance may take it at once.
+    func release(name: String, holder: String) throws
+    /// Who holds `name` and until when, if anyone ever did.
+    func holder(name: String) throws -> (holder: String, until: Int64)?
 }
 
 /// People and their roles.

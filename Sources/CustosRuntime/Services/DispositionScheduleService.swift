@@ -30,11 +30,13 @@ public struct DispositionScheduleService: Service {
     public let schedule: DispositionSchedule
     let disposition: DispositionService
     let clock: any Clock
+    let lease: BackgroundLease
 
     public init(schedule: DispositionSchedule, system: CustosSystem) {
         self.schedule = schedule
         disposition = system.disposition
         clock = system.clock
+        lease = system.backgroundLease
     }
 
     public func run() async {
@@ -48,6 +50,9 @@ public struct DispositionScheduleService: Service {
 
     /// One look: a run if one is due. A failure is logged by its type only; the next look tries again.
     public func runIfDue() {
+        // Only the instance holding the background lease disposes; the last run is in the database, so whichever
+        // instance holds it next sees the same schedule.
+        guard lease.renew() else { return }
         do {
             if schedule.isDue(now: clock.now(), lastRun: try disposition.lastRun()) {
                 _ = try disposition.run(dryRun: false, actor: .system("disposition schedule"))

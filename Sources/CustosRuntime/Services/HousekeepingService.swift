@@ -8,11 +8,13 @@ import ServiceLifecycle
 public struct HousekeepingService: Service {
     let decryption: DecryptionService
     let signIn: SignInService
+    let lease: BackgroundLease
     public let interval: Duration
 
     public init(system: CustosSystem, every interval: Duration = .seconds(30)) {
         decryption = system.decryption
         signIn = system.signIn
+        lease = system.backgroundLease
         self.interval = interval
     }
 
@@ -20,9 +22,11 @@ public struct HousekeepingService: Service {
         await repeating(first: interval, every: interval) { [self] in runOnce() }
     }
 
-    /// One round. A failure is logged by its type only (never its text, which could carry a value) and the next
-    /// round tries again.
+    /// One round, on the instance holding the background lease only. A failure is logged by its type only (never its
+    /// text, which could carry a value) and the next round tries again.
     public func runOnce() {
+        // Another server of this archive does the round; expired grants are refused at every view regardless.
+        guard lease.renew() else { return }
         do {
             try decryption.expireDue()
         } catch {

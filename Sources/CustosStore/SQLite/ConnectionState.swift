@@ -40,7 +40,7 @@ struct ConnectionState {
     }
 
     /// Runs `sql` with `values` and hands each row to `row`, all under the caller's lock.
-    mutating func run(_ sql: String, _ values: [SQLiteValue], _ row: (SQLiteRow) -> Void = { _ in }) throws {
+    mutating func run(_ sql: String, _ values: [SQLValue], _ row: (SQLRow) -> Void = { _ in }) throws {
         let statement = try acquire(sql)
         defer { release(statement) }
         try statement.bind(values)

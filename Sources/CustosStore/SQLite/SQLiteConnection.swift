@@ -7,7 +7,9 @@ import Synchronization
 /// locks hand it to a caller's closure with no unchecked conformance. The internal lock only keeps the
 /// handle memory-safe; transactions are exclusive because `Database` hands a connection to one
 /// closure at a time. Do not keep a connection beyond the closure it was given to.
-public final class SQLiteConnection: Sendable {
+public final class SQLiteConnection: SQLDatabase, Sendable {
+    public var dialect: SQLDialect { .sqlite }
+
     private let state: Mutex<ConnectionState>
 
     /// Opens (creating unless `readOnly`) the database at `path`, with extended result codes on.
@@ -40,31 +42,20 @@ public final class SQLiteConnection: Sendable {
         try state.withLock { try $0.executeScript(sql) }
     }
 
-    /// Runs one statement with bound parameters and returns the number of rows it changed.
-    @discardableResult
-    public func run(_ sql: String, _ params: any SQLiteBindable...) throws -> Int {
-        try run(sql, parameters: params)
-    }
-
     /// Array form of `run`, for parameters assembled at run time (e.g. an IN list).
     @discardableResult
-    public func run(_ sql: String, parameters: [any SQLiteBindable]) throws -> Int {
-        let values = parameters.map(\.sqliteValue)
+    public func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int {
+        let values = parameters.map(\.sqlValue)
         return try state.withLock { state in
             try state.run(sql, values)
             return Int(sqlite3_changes64(state.handle))
         }
     }
 
-    /// Runs one query with bound parameters and returns all its rows.
-    public func query(_ sql: String, _ params: any SQLiteBindable...) throws -> [SQLiteRow] {
-        try query(sql, parameters: params)
-    }
-
     /// Runs one query and returns its first row, or nil when there is none.
-    public func queryOne(_ sql: String, _ params: any SQLiteBindable...) throws -> SQLiteRow? {
-        let values = params.map(\.sqliteValue)
-        return try state.withLock { state -> SQLiteRow? in
+    public func queryOne(_ sql: String, parameters: [any SQLBindable]) throws -> SQLRow? {
+        let values = parameters.map(\.sqlValue)
+        return try state.withLock { state -> SQLRow? in
             let statement = try state.acquire(sql)
             defer { state.release(statement) }
             try statement.bind(values)
@@ -73,17 +64,17 @@ public final class SQLiteConnection: Sendable {
     }
 
     /// Array form of `query`, for parameters assembled at run time (e.g. an IN list).
-    public func query(_ sql: String, parameters: [any SQLiteBindable]) throws -> [SQLiteRow] {
-        let values = parameters.map(\.sqliteValue)
-        var rows: [SQLiteRow] = []
+    public func query(_ sql: String, parameters: [any SQLBindable]) throws -> [SQLRow] {
+        let values = parameters.map(\.sqlValue)
+        var rows: [SQLRow] = []
         try state.withLock { try $0.run(sql, values) { rows.append($0) } }
         return rows
     }
 
     /// Streams rows to `body` one at a time without collecting them.
     /// The lock is released around each call to `body`, so it may use this connection too.
-    public func forEach(_ sql: String, _ params: [any SQLiteBindable], _ body: (SQLiteRow) throws -> Void) throws {
-        let values = params.map(\.sqliteValue)
+    public func forEach(_ sql: String, _ params: [any SQLBindable], _ body: (SQLRow) throws -> Void) throws {
+        let values = params.map(\.sqlValue)
         let token = try state.withLock { state -> Int in
             let statement = try state.acquire(sql)
             do {
@@ -101,7 +92,7 @@ public final class SQLiteConnection: Sendable {
                 if let statement = state.streams.removeValue(forKey: token) { state.release(statement) }
             }
         }
-        while let row = try state.withLock({ state -> SQLiteRow? in
+        while let row = try state.withLock({ state -> SQLRow? in
             guard let statement = state.streams[token] else { return nil }
             return try statement.step() ? statement.row() : nil
         }) {

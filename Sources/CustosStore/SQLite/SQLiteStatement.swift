@@ -50,7 +50,7 @@ final class SQLiteStatement {
     }
 
     /// Binds positional parameters; a count mismatch is an error rather than a silent NULL.
-    func bind(_ values: [SQLiteValue]) throws {
+    func bind(_ values: [SQLValue]) throws {
         guard values.count == Int(parameterCount) else {
             throw SQLiteError.prepare(
                 message: "statement has \(parameterCount) parameters but \(values.count) values were bound", sql: sql)
@@ -63,6 +63,8 @@ final class SQLiteStatement {
                 rc = sqlite3_bind_null(handle, index)
             case .integer(let v):
                 rc = sqlite3_bind_int64(handle, index, v)
+            case .boolean(let v):
+                rc = sqlite3_bind_int64(handle, index, v ? 1 : 0)
             case .real(let v):
                 rc = sqlite3_bind_double(handle, index, v)
             case .text(let v):
@@ -101,16 +103,16 @@ final class SQLiteStatement {
     }
 
     /// Copies the current row out, so it stays valid after the next step.
-    func row() -> SQLiteRow {
-        var values: [SQLiteValue] = []
+    func row() -> SQLRow {
+        var values: [SQLValue] = []
         values.reserveCapacity(Int(columnCount))
         for i in 0..<columnCount {
             values.append(column(i))
         }
-        return SQLiteRow(values)
+        return SQLRow(values)
     }
 
-    private func column(_ i: Int32) -> SQLiteValue {
+    private func column(_ i: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, i) {
         case SQLITE_INTEGER:
             return .integer(sqlite3_column_int64(handle, i))

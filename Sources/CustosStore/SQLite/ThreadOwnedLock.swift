@@ -9,19 +9,20 @@ import Darwin
 /// A non-re-entrant lock that remembers its holder, so that taking it again on the same thread
 /// (a repository calling `db.write` inside `db.write`) throws SQLITE_MISUSE instead of
 /// trapping in Mutex ("Recursive call to lock Mutex") and taking the whole server down.
-final class ThreadOwnedLock: Sendable {
+public final class ThreadOwnedLock: Sendable {
+    public init() {}
     private let mutex = Mutex(())
     /// The holder's thread id, or 0. Only the holder writes its own id, so a thread that reads its
     /// own id knows it holds the lock; a stale id of another thread is harmless.
     private let owner = Atomic<UInt>(0)
 
     /// True when the calling thread holds this lock.
-    var isHeldByCurrentThread: Bool {
+    public var isHeldByCurrentThread: Bool {
         owner.load(ordering: .relaxed) == Self.currentThread
     }
 
     /// Runs `body` holding the lock, waiting for it if need be.
-    func withLock<T>(_ body: () throws -> T) throws -> T {
+    public func withLock<T>(_ body: () throws -> T) throws -> T {
         try refuseReentry()
         // The result leaves through a local rather than Mutex's `sending` return, which a generic T
         // computed from a non-Sendable caller closure could not satisfy.

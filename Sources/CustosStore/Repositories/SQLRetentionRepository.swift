@@ -1,8 +1,8 @@
 import CustosCore
 
 /// Retention policies, capture rules, disposition runs and disposals in SQLite (Migrations/0006).
-struct SQLiteRetentionRepository: RetentionRepository {
-    let db: SQLiteConnection
+struct SQLRetentionRepository: RetentionRepository {
+    let db: any SQLDatabase
 
     private static let policyColumns = """
         SELECT p.name, p.period_days, p.description, p.created_at, p.updated_at,
@@ -42,10 +42,9 @@ struct SQLiteRetentionRepository: RetentionRepository {
 
     func addRule(kind: RetentionRuleKind, platform: String?, token: [UInt8]?, display: [UInt8]?, className: String,
                  by userID: Int64, at: Int64) throws -> Int64 {
-        let value: any SQLiteBindable = platform ?? token ?? []
-        try db.run("INSERT INTO retention_rules (kind, value, display, class, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+        let value: any SQLBindable = platform ?? token ?? []
+        return try db.insert("INSERT INTO retention_rules (kind, value, display, class, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                    kind.rawValue, value, display, className, at, userID)
-        return db.lastInsertRowID
     }
 
     func deleteRule(id: Int64) throws -> Bool {
@@ -53,8 +52,7 @@ struct SQLiteRetentionRepository: RetentionRepository {
     }
 
     func startRun(dryRun: Bool, actor: String, at: Int64) throws -> Int64 {
-        try db.run("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (?, ?, ?)", at, dryRun ? 1 : 0, actor)
-        return db.lastInsertRowID
+        return try db.insert("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (?, ?, ?) RETURNING id", at, dryRun ? 1 : 0, actor)
     }
 
     func finishRun(id: Int64, due: Int, held: Int, disposed: Int, at: Int64) throws {
@@ -78,7 +76,7 @@ struct SQLiteRetentionRepository: RetentionRepository {
             WHERE m.retention_class = ? AND m.sent_at <= ? AND m.captured_at <= ?
               AND NOT EXISTS (SELECT 1 FROM disposals d WHERE d.message_id = m.id)
             """
-        var params: [any SQLiteBindable] = [className, cutoff, capturedBefore]
+        var params: [any SQLBindable] = [className, cutoff, capturedBefore]
         if let after {
             sql += " AND (m.sent_at > ? OR (m.sent_at = ? AND m.id > ?))"
             params += [after.sentAt, after.sentAt, after.id]
@@ -120,7 +118,7 @@ struct SQLiteRetentionRepository: RetentionRepository {
         Int(try db.queryOne("SELECT count(*) FROM disposals")?.int(0) ?? 0)
     }
 
-    private func policy(from r: SQLiteRow) throws -> RetentionPolicy {
+    private func policy(from r: SQLRow) throws -> RetentionPolicy {
         RetentionPolicy(name: try r.text(0), periodDays: Int(try r.int(1)), description: try r.text(2), createdAt: try r.int(3),
                         updatedAt: try r.int(4), inUse: try r.int(5) != 0)
     }

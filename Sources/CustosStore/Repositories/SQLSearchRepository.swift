@@ -2,8 +2,8 @@ import CustosCore
 
 /// Metadata search over the index. SQL is assembled only from the fixed fragments below; every
 /// value is a bound parameter. The driving index follows the most selective filter present.
-struct SQLiteSearchRepository: SearchRepository {
-    let db: SQLiteConnection
+struct SQLSearchRepository: SearchRepository {
+    let db: any SQLDatabase
 
     static let columns = """
         m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size,
@@ -15,9 +15,9 @@ struct SQLiteSearchRepository: SearchRepository {
     /// A participant or domain search reads only its covering index unless a filter needs a column of `messages`:
     /// joining every match to `messages` cost a random row read each, which at 1 M messages made the total and the
     /// facets of a busy person's month (a thousand matches) take ~12 ms.
-    private func plan(_ c: SearchCriteria, cursor: Bool) -> (sql: String, time: String, id: String, params: [any SQLiteBindable]) {
+    private func plan(_ c: SearchCriteria, cursor: Bool) -> (sql: String, time: String, id: String, params: [any SQLBindable]) {
         var conditions: [String] = []
-        var params: [any SQLiteBindable] = []
+        var params: [any SQLBindable] = []
         let driven = c.participantToken != nil || c.domainToken != nil
         let time = driven ? "d.sent_at" : "m.sent_at"
         let idColumn = driven ? "d.message_id" : "m.id"
@@ -108,7 +108,7 @@ struct SQLiteSearchRepository: SearchRepository {
         let platforms = try db.query("SELECT m.platform, count(*) FROM (" + inner + ") k JOIN messages m ON m.id = k.id "
                                      + "GROUP BY m.platform ORDER BY 2 DESC", parameters: p.params)
             .map { (try $0.text(0), Int(try $0.int(1))) }
-        let months = try db.query("SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (" + inner + ") GROUP BY 1 ORDER BY 1",
+        let months = try db.query("SELECT " + db.dialect.utcMonth("sent_at") + ", count(*) FROM (" + inner + ") k GROUP BY 1 ORDER BY 1",
                                   parameters: p.params).map { (try $0.text(0), Int(try $0.int(1))) }
         return (platforms, months)
     }
@@ -118,9 +118,9 @@ struct SQLiteSearchRepository: SearchRepository {
     }
 
     func archiveFacets() throws -> (platforms: [(String, Int)], months: [(String, Int)]) {
-        let platforms = try db.query("SELECT platform, sum(count) FROM message_counts GROUP BY platform ORDER BY 2 DESC")
+        let platforms = try db.query("SELECT platform, CAST(sum(count) AS BIGINT) FROM message_counts GROUP BY platform ORDER BY 2 DESC")
             .map { (try $0.text(0), Int(try $0.int(1))) }
-        let months = try db.query("SELECT month, sum(count) FROM message_counts GROUP BY month ORDER BY month")
+        let months = try db.query("SELECT month, CAST(sum(count) AS BIGINT) FROM message_counts GROUP BY month ORDER BY month")
             .map { (try $0.text(0), Int(try $0.int(1))) }
         return (platforms, months)
     }
@@ -131,7 +131,7 @@ struct SQLiteSearchRepository: SearchRepository {
         var byMessage: [Int64: [IndexedParticipant]] = [:]
         for start in stride(from: 0, to: ids.count, by: Self.participantChunk) {
             let chunk = ids[start..<min(start + Self.participantChunk, ids.count)]
-            let padded: [any SQLiteBindable] = Array(chunk) + Array(repeating: chunk.last ?? 0, count: Self.participantChunk - chunk.count)
+            let padded: [any SQLBindable] = Array(chunk) + Array(repeating: chunk.last ?? 0, count: Self.participantChunk - chunk.count)
             for r in try db.query(Self.participantsSQL, parameters: padded) {
                 byMessage[try r.int(0), default: []].append(IndexedParticipant(messageID: try r.int(0), part: try r.text(1), display: try r.blob(2)))
             }
@@ -185,8 +185,7 @@ struct SQLiteSearchRepository: SearchRepository {
     }
 
     func saveSearch(userID: Int64, name: [UInt8], query: [UInt8], at: Int64) throws -> Int64 {
-        try db.run("INSERT INTO saved_searches (user_id, name, query, created_at) VALUES (?, ?, ?, ?)", userID, name, query, at)
-        return db.lastInsertRowID
+        return try db.insert("INSERT INTO saved_searches (user_id, name, query, created_at) VALUES (?, ?, ?, ?) RETURNING id", userID, name, query, at)
     }
 
     func savedSearches(userID: Int64) throws -> [SavedSearchRecord] {
@@ -199,7 +198,7 @@ struct SQLiteSearchRepository: SearchRepository {
         try db.run("DELETE FROM saved_searches WHERE id = ? AND user_id = ?", id, userID) > 0
     }
 
-    private func message(from r: SQLiteRow) throws -> IndexedMessage {
+    private func message(from r: SQLRow) throws -> IndexedMessage {
         IndexedMessage(id: try r.int(0), uid: try r.text(1), platform: try r.text(2), conversationToken: try r.blob(3),
                        conversationDisplay: try r.blob(4), direction: try r.text(5), sentAt: try r.int(6), capturedAt: try r.int(7),
                        size: Int(try r.int(8)), attachmentCount: Int(try r.int(9)), mediaTypes: try r.text(10),

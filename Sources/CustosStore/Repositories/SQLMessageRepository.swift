@@ -1,8 +1,8 @@
 import CustosCore
 
 /// The write-once message store: index row, participant rows and envelope, inserted together.
-struct SQLiteMessageRepository: MessageRepository {
-    let db: SQLiteConnection
+struct SQLMessageRepository: MessageRepository {
+    let db: any SQLDatabase
 
     func existing(uids: [String]) throws -> [String: Int64] {
         var found: [String: Int64] = [:]
@@ -13,13 +13,12 @@ struct SQLiteMessageRepository: MessageRepository {
     }
 
     func insert(_ m: MessageRecord) throws -> Int64 {
-        try db.run("""
+        let id = try db.insert("""
             INSERT INTO messages (uid, platform, conversation, conversation_display, direction, sent_at, captured_at, size,
                                   attachment_count, media_types, retention_class, epoch, ciphertext_hash, capture_token_id, seal)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, m.uid, m.platform, m.conversationToken, m.conversationDisplay, m.direction, m.sentAt, m.capturedAt, m.size,
                    m.attachmentCount, m.mediaTypes, m.retentionClass, m.epoch, m.ciphertextHash, m.captureTokenID, m.seal)
-        let id = db.lastInsertRowID
         for p in m.participants {
             try db.run("""
                 INSERT INTO message_participants (message_id, part, token, domain_token, display, sent_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -46,7 +45,7 @@ struct SQLiteMessageRepository: MessageRepository {
         """
     private static let storedFrom = " FROM messages m LEFT JOIN envelopes e ON e.message_id = m.id LEFT JOIN disposals d ON d.message_id = m.id "
 
-    private func stored(from r: SQLiteRow, participants: [MessageFacts.Participant], ciphertext: [UInt8]?) throws -> StoredMessage {
+    private func stored(from r: SQLRow, participants: [MessageFacts.Participant], ciphertext: [UInt8]?) throws -> StoredMessage {
         let header = try r.optionalBlob(15), ephemeral = try r.optionalBlob(16), nonce = try r.optionalBlob(17)
         let envelope = header.flatMap { h in ephemeral.flatMap { e in nonce.map { MessageFacts.EnvelopeParts(header: h, ephemeral: e, nonce: $0) } } }
         let facts = MessageFacts(uid: try r.text(1), platform: try r.text(2), conversationToken: try r.blob(3), direction: try r.text(4),

@@ -1,8 +1,8 @@
 import CustosCore
 
 /// Users and their roles in SQLite.
-struct SQLiteUserRepository: UserRepository {
-    let db: SQLiteConnection
+struct SQLUserRepository: UserRepository {
+    let db: any SQLDatabase
 
     private static let columns = """
         id, username, display_name, password_hash, must_change_password, totp_secret_sealed,
@@ -10,13 +10,12 @@ struct SQLiteUserRepository: UserRepository {
         """
 
     func create(_ u: NewUser) throws -> User {
-        try db.run("""
+        let id = try db.insert("""
             INSERT INTO users (username, display_name, password_hash, must_change_password, created_at, password_changed_at,
                                one_time_password_expires_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, u.username, u.displayName, u.passwordHash, u.mustChangePassword, u.createdAt, u.createdAt,
             u.mustChangePassword ? u.oneTimePasswordExpiresAt : nil)
-        let id = db.lastInsertRowID
         try setRoles(userID: id, roles: u.roles, grantedBy: nil, at: u.createdAt)
         guard let user = try find(id: id) else { throw DomainError.notFound("user vanished after insert") }
         return user
@@ -74,7 +73,7 @@ struct SQLiteUserRepository: UserRepository {
         try db.run("UPDATE users SET last_login_at = ? WHERE id = ?", at, userID)
     }
 
-    private func user(from row: SQLiteRow) throws -> User {
+    private func user(from row: SQLRow) throws -> User {
         let id = try row.int(0)
         let roles = try db.query("SELECT role FROM user_roles WHERE user_id = ?", id).compactMap { Role(rawValue: try $0.text(0)) }
         return User(id: id, username: try row.text(1), displayName: try row.text(2), passwordHash: try row.text(3),

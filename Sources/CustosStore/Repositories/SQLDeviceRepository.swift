@@ -2,16 +2,16 @@ import CustosCore
 import CustosCrypto
 
 /// Custodian devices, enrolment codes and request nonces in SQLite.
-struct SQLiteDeviceRepository: CustodianDeviceRepository {
-    let db: SQLiteConnection
+struct SQLDeviceRepository: CustodianDeviceRepository {
+    let db: any SQLDatabase
 
     private static let columns = "id, user_id, encryption_key, signing_key, fingerprint, enrolled_at, revoked_at"
 
     func insert(userID: Int64, identity: DeviceIdentity, fingerprint: String, at: Int64) throws -> DeviceRecord {
-        try db.run("""
-            INSERT INTO custodian_devices (user_id, encryption_key, signing_key, fingerprint, enrolled_at) VALUES (?, ?, ?, ?, ?)
+        let id = try db.insert("""
+            INSERT INTO custodian_devices (user_id, encryption_key, signing_key, fingerprint, enrolled_at) VALUES (?, ?, ?, ?, ?) RETURNING id
             """, userID, identity.encryptionKey.bytes, identity.signingKey, fingerprint, at)
-        return DeviceRecord(id: db.lastInsertRowID, userID: userID, identity: identity, fingerprint: fingerprint, enrolledAt: at, revokedAt: nil)
+        return DeviceRecord(id: id, userID: userID, identity: identity, fingerprint: fingerprint, enrolledAt: at, revokedAt: nil)
     }
 
     func active(userID: Int64) throws -> DeviceRecord? {
@@ -61,7 +61,7 @@ struct SQLiteDeviceRepository: CustodianDeviceRepository {
         try db.run("DELETE FROM device_request_nonces WHERE seen_at < ?", before)
     }
 
-    private func record(from r: SQLiteRow) throws -> DeviceRecord {
+    private func record(from r: SQLRow) throws -> DeviceRecord {
         let identity = try DeviceIdentity(encryptionKey: r.blob(2), signingKey: r.blob(3))
         return DeviceRecord(id: try r.int(0), userID: try r.int(1), identity: identity, fingerprint: try r.text(4),
                             enrolledAt: try r.int(5), revokedAt: try r.optionalInt(6))

@@ -1,15 +1,14 @@
 import CustosCore
 
 /// Matters, legal holds and hold notices in SQLite (Migrations/0006).
-struct SQLiteHoldRepository: HoldRepository {
-    let db: SQLiteConnection
+struct SQLHoldRepository: HoldRepository {
+    let db: any SQLDatabase
 
     // MARK: Matters
 
     func createMatter(name: [UInt8], description: [UInt8], by userID: Int64, at: Int64) throws -> Int64 {
-        try db.run("INSERT INTO matters (name, description, status, created_at, created_by, updated_at) VALUES (?, ?, 'open', ?, ?, ?)",
+        return try db.insert("INSERT INTO matters (name, description, status, created_at, created_by, updated_at) VALUES (?, ?, 'open', ?, ?, ?) RETURNING id",
                    name, description, at, userID, at)
-        return db.lastInsertRowID
     }
 
     private static let matterColumns = """
@@ -45,12 +44,11 @@ struct SQLiteHoldRepository: HoldRepository {
     // MARK: Holds
 
     func createHold(matterID: Int64, terms: [HoldTerm], after: Int64?, before: Int64?, by userID: Int64, at: Int64) throws -> Int64 {
-        try db.run("""
-            INSERT INTO legal_holds (matter_id, sent_after, sent_before, term_count, placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?)
+        let id = try db.insert("""
+            INSERT INTO legal_holds (matter_id, sent_after, sent_before, term_count, placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id
             """, matterID, after, before, terms.count, at, userID)
-        let id = db.lastInsertRowID
         for t in terms {
-            let value: any SQLiteBindable = t.platform ?? t.token ?? []
+            let value: any SQLBindable = t.platform ?? t.token ?? []
             try db.run("INSERT INTO hold_terms (hold_id, kind, value, display) VALUES (?, ?, ?, ?)", id, t.kind.rawValue, value, t.display)
         }
         return id
@@ -106,8 +104,7 @@ struct SQLiteHoldRepository: HoldRepository {
     // MARK: Notices
 
     func addNotice(holdID: Int64, person: [UInt8], by userID: Int64, at: Int64) throws -> Int64 {
-        try db.run("INSERT INTO hold_notices (hold_id, person, notified_at, notified_by) VALUES (?, ?, ?, ?)", holdID, person, at, userID)
-        return db.lastInsertRowID
+        return try db.insert("INSERT INTO hold_notices (hold_id, person, notified_at, notified_by) VALUES (?, ?, ?, ?) RETURNING id", holdID, person, at, userID)
     }
 
     func notices(holdID: Int64) throws -> [HoldNoticeRecord] {
@@ -126,13 +123,13 @@ struct SQLiteHoldRepository: HoldRepository {
 
     // MARK: Rows
 
-    private func matter(from r: SQLiteRow) throws -> MatterRecord {
+    private func matter(from r: SQLRow) throws -> MatterRecord {
         MatterRecord(id: try r.int(0), name: try r.blob(1), description: try r.blob(2),
                      status: MatterRecord.Status(rawValue: try r.text(3)) ?? .open, createdAt: try r.int(4), createdBy: try r.text(5),
                      updatedAt: try r.int(6), activeHolds: Int(try r.int(7)))
     }
 
-    private func hold(from r: SQLiteRow) throws -> HoldRecord {
+    private func hold(from r: SQLRow) throws -> HoldRecord {
         HoldRecord(id: try r.int(0), matterID: try r.int(1), after: try r.optionalInt(2), before: try r.optionalInt(3),
                    placedAt: try r.int(4), placedBy: try r.text(5), releasedAt: try r.optionalInt(6), releasedBy: try r.optionalText(7),
                    releaseReason: try r.optionalBlob(8))
@@ -144,9 +141,9 @@ struct SQLiteHoldRepository: HoldRepository {
 /// and domain terms become `IN` lists over the participant indexes. Values are bound, never spliced.
 enum ScopeSQL {
     /// `id` and `time` name the message's id and sent_at columns; `message` is the alias of `messages`.
-    static func predicate(_ s: ScopeTokens, id: String, time: String, message m: String) -> (sql: String, params: [any SQLiteBindable]) {
+    static func predicate(_ s: ScopeTokens, id: String, time: String, message m: String) -> (sql: String, params: [any SQLBindable]) {
         var parts: [String] = []
-        var params: [any SQLiteBindable] = []
+        var params: [any SQLBindable] = []
         func list(_ n: Int) -> String { "(" + Array(repeating: "?", count: n).joined(separator: ", ") + ")" }
         if let a = s.after {
             parts.append(time + " >= ?")
@@ -158,25 +155,25 @@ enum ScopeSQL {
         }
         if !s.platforms.isEmpty {
             parts.append(m + ".platform IN " + list(s.platforms.count))
-            params += s.platforms.map { $0 as any SQLiteBindable }
+            params += s.platforms.map { $0 as any SQLBindable }
         }
         if !s.conversations.isEmpty {
             parts.append(m + ".conversation IN " + list(s.conversations.count))
-            params += s.conversations.map { $0 as any SQLiteBindable }
+            params += s.conversations.map { $0 as any SQLBindable }
         }
         if !s.participants.isEmpty {
             parts.append(id + " IN (SELECT message_id FROM message_participants WHERE token IN " + list(s.participants.count) + ")")
-            params += s.participants.map { $0 as any SQLiteBindable }
+            params += s.participants.map { $0 as any SQLBindable }
         }
         if !s.domains.isEmpty {
             parts.append(id + " IN (SELECT message_id FROM message_participants WHERE domain_token IN " + list(s.domains.count) + ")")
-            params += s.domains.map { $0 as any SQLiteBindable }
+            params += s.domains.map { $0 as any SQLBindable }
         }
         return (parts.isEmpty ? "1" : "(" + parts.joined(separator: " AND ") + ")", params)
     }
 
     /// True when any of `scopes` matches; false when there is none.
-    static func any(_ scopes: [ScopeTokens], id: String, time: String, message m: String) -> (sql: String, params: [any SQLiteBindable]) {
+    static func any(_ scopes: [ScopeTokens], id: String, time: String, message m: String) -> (sql: String, params: [any SQLBindable]) {
         guard !scopes.isEmpty else { return ("0", []) }
         let each = scopes.map { predicate($0, id: id, time: time, message: m) }
         return ("(" + each.map(\.sql).joined(separator: " OR ") + ")", each.flatMap(\.params))

@@ -2,16 +2,15 @@ import CustosCore
 import CustosCrypto
 
 /// Key ceremonies, their members and steps in SQLite (Migrations/0008).
-struct SQLiteCeremonyRepository: CeremonyRepository {
-    let db: SQLiteConnection
+struct SQLCeremonyRepository: CeremonyRepository {
+    let db: any SQLDatabase
 
     private static let columns = "id, kind, epoch, previous_epoch, setup, status, created_at, created_by, closed_at, outcome"
 
     func create(_ c: NewCeremony) throws -> Int64 {
-        try db.run("""
-            INSERT INTO ceremonies (kind, epoch, previous_epoch, setup, status, created_at, created_by) VALUES (?, ?, ?, ?, 'open', ?, ?)
+        let id = try db.insert("""
+            INSERT INTO ceremonies (kind, epoch, previous_epoch, setup, status, created_at, created_by) VALUES (?, ?, ?, ?, 'open', ?, ?) RETURNING id
             """, c.kind.name, c.epoch, c.previousEpoch, c.setup, c.createdAt, c.createdBy)
-        let id = db.lastInsertRowID
         for m in c.members {
             try db.run("INSERT INTO ceremony_members (ceremony_id, participant, user_id) VALUES (?, ?, ?)", id, m.participant, m.userID)
         }
@@ -58,7 +57,7 @@ struct SQLiteCeremonyRepository: CeremonyRepository {
         try db.run("DELETE FROM ceremony_steps WHERE ceremony_id = ? AND step = 'dealing'", ceremonyID)
     }
 
-    private func record(from r: SQLiteRow) throws -> CeremonyRecord {
+    private func record(from r: SQLRow) throws -> CeremonyRecord {
         guard let kind = CeremonySetup.Kind(name: try r.text(1)), let status = CeremonyStatus(rawValue: try r.text(5)) else {
             throw DomainError.conflict("A ceremony row has an unknown kind or status.")
         }

@@ -1,75 +1,78 @@
-/// One SQLite value as stored in a column or bound to a parameter.
-public enum SQLiteValue: Sendable, Equatable {
+/// One value as stored in a column or bound to a parameter. Rows read back hold no `boolean`: SQLite keeps flags as
+/// 1 or 0 and the PostgreSQL store reads its booleans that way too, but a bound flag stays a boolean so that
+/// PostgreSQL, which types its parameters, accepts it for a BOOLEAN column.
+public enum SQLValue: Sendable, Equatable {
     case null
     case integer(Int64)
+    case boolean(Bool)
     case real(Double)
     case text(String)
     case blob([UInt8])
 }
 
 /// A Swift value that can be bound to a `?` parameter.
-public protocol SQLiteBindable {
+public protocol SQLBindable {
     /// The value handed to SQLite.
-    var sqliteValue: SQLiteValue { get }
+    var sqlValue: SQLValue { get }
 }
 
-extension SQLiteValue: SQLiteBindable {
+extension SQLValue: SQLBindable {
     /// Itself, so callers can bind an already-built value.
-    public var sqliteValue: SQLiteValue { self }
+    public var sqlValue: SQLValue { self }
 }
 
-extension Int: SQLiteBindable {
+extension Int: SQLBindable {
     /// Bound as a 64-bit integer.
-    public var sqliteValue: SQLiteValue { .integer(Int64(self)) }
+    public var sqlValue: SQLValue { .integer(Int64(self)) }
 }
 
-extension Int64: SQLiteBindable {
+extension Int64: SQLBindable {
     /// Bound as a 64-bit integer.
-    public var sqliteValue: SQLiteValue { .integer(self) }
+    public var sqlValue: SQLValue { .integer(self) }
 }
 
-extension Int32: SQLiteBindable {
+extension Int32: SQLBindable {
     /// Bound as a 64-bit integer.
-    public var sqliteValue: SQLiteValue { .integer(Int64(self)) }
+    public var sqlValue: SQLValue { .integer(Int64(self)) }
 }
 
-extension Bool: SQLiteBindable {
-    /// Bound as 1 or 0, SQLite's own boolean convention.
-    public var sqliteValue: SQLiteValue { .integer(self ? 1 : 0) }
+extension Bool: SQLBindable {
+    /// Bound as a boolean: 1 or 0 in SQLite, its own convention.
+    public var sqlValue: SQLValue { .boolean(self) }
 }
 
-extension Double: SQLiteBindable {
+extension Double: SQLBindable {
     /// Bound as a REAL.
-    public var sqliteValue: SQLiteValue { .real(self) }
+    public var sqlValue: SQLValue { .real(self) }
 }
 
-extension String: SQLiteBindable {
+extension String: SQLBindable {
     /// Bound as UTF-8 TEXT with an explicit length, so embedded NULs survive.
-    public var sqliteValue: SQLiteValue { .text(self) }
+    public var sqlValue: SQLValue { .text(self) }
 }
 
-extension Array: SQLiteBindable where Element == UInt8 {
+extension Array: SQLBindable where Element == UInt8 {
     /// Bound as a BLOB; an empty array stays an empty BLOB, not NULL.
-    public var sqliteValue: SQLiteValue { .blob(self) }
+    public var sqlValue: SQLValue { .blob(self) }
 }
 
-extension Optional: SQLiteBindable where Wrapped: SQLiteBindable {
+extension Optional: SQLBindable where Wrapped: SQLBindable {
     /// `nil` binds NULL.
-    public var sqliteValue: SQLiteValue { self?.sqliteValue ?? .null }
+    public var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
 
 /// One result row, copied out of SQLite so it outlives the statement and can cross tasks.
-public struct SQLiteRow: Sendable {
+public struct SQLRow: Sendable {
     /// The column values in select-list order.
-    public let values: [SQLiteValue]
+    public let values: [SQLValue]
 
     /// Wraps already-decoded values (fakes and tests build rows this way).
-    public init(_ values: [SQLiteValue]) {
+    public init(_ values: [SQLValue]) {
         self.values = values
     }
 
     /// The raw value of column `index`; traps if out of range, like an array.
-    public subscript(_ index: Int) -> SQLiteValue { values[index] }
+    public subscript(_ index: Int) -> SQLValue { values[index] }
 
     /// The number of columns.
     public var count: Int { values.count }
@@ -85,6 +88,7 @@ public struct SQLiteRow: Sendable {
         switch try value(i, "integer") {
         case .null: return nil
         case .integer(let v): return v
+        case .boolean(let v): return v ? 1 : 0
         default: throw mismatch(i, "integer")
         }
     }
@@ -132,11 +136,12 @@ public struct SQLiteRow: Sendable {
     public func bool(_ i: Int) throws -> Bool {
         switch try value(i, "integer (boolean)") {
         case .integer(let v): return v != 0
+        case .boolean(let v): return v
         default: throw mismatch(i, "integer (boolean)")
         }
     }
 
-    private func value(_ i: Int, _ expected: String) throws -> SQLiteValue {
+    private func value(_ i: Int, _ expected: String) throws -> SQLValue {
         // An out-of-range index is a programming error, but a thrown error beats crashing a server.
         guard values.indices.contains(i) else {
             throw mismatch(i, "\(expected) (but the row has only \(values.count) columns)")

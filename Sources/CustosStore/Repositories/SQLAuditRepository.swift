@@ -1,8 +1,8 @@
 import CustosCore
 
 /// The audit log in SQLite. There is no update or delete here, and schema triggers refuse both.
-struct SQLiteAuditRepository: AuditRepository {
-    let db: SQLiteConnection
+struct SQLAuditRepository: AuditRepository {
+    let db: any SQLDatabase
 
     private static let columns = "seq, at, actor, role, action, target, details, client, prev_hash, hash"
 
@@ -49,7 +49,7 @@ struct SQLiteAuditRepository: AuditRepository {
 
     func search(_ q: AuditQuery, limit: Int) throws -> [AuditEntry] {
         var conditions: [String] = []
-        var params: [any SQLiteBindable] = []
+        var params: [any SQLBindable] = []
         for (column, value) in [("actor", q.actor), ("role", q.role), ("action", q.action)] {
             if let value {
                 conditions.append(column + " = ?")
@@ -102,13 +102,13 @@ struct SQLiteAuditRepository: AuditRepository {
     }
 
     func ingestEntry(atOrAfter messageID: Int64) throws -> AuditEntry? {
-        // The expression and the WHERE match the partial index of migration 0013, so this is one index seek.
-        try db.queryOne("SELECT " + Self.columns + " FROM audit_events WHERE action = 'messages.ingested' "
-                        + "AND CAST(json_extract(details, '$.last_id') AS INTEGER) >= ? "
-                        + "ORDER BY CAST(json_extract(details, '$.last_id') AS INTEGER) LIMIT 1", messageID).map(entry(from:))
+        // The expression and the WHERE match each engine's partial index (SQLite's 0013), so this is one index seek.
+        let lastID = db.dialect.jsonInteger("details", "last_id")
+        return try db.queryOne("SELECT " + Self.columns + " FROM audit_events WHERE action = 'messages.ingested' "
+                        + "AND \(lastID) >= ? ORDER BY \(lastID) LIMIT 1", messageID).map(entry(from:))
     }
 
-    private func entry(from r: SQLiteRow) throws -> AuditEntry {
+    private func entry(from r: SQLRow) throws -> AuditEntry {
         AuditEntry(seq: try r.int(0), at: try r.int(1), actor: try r.text(2), role: try r.text(3), action: try r.text(4),
                    target: try r.text(5), details: try r.text(6), client: try r.text(7), prevHash: try r.blob(8),
                    hash: try r.blob(9))

@@ -1,8 +1,8 @@
 import CustosCore
 
 /// Decryption requests, decisions, sealed partials and grant keys in SQLite (Migrations/0004).
-struct SQLiteDecryptionRepository: DecryptionRepository {
-    let db: SQLiteConnection
+struct SQLDecryptionRepository: DecryptionRepository {
+    let db: any SQLDatabase
 
     private static let columns = """
         r.id, r.requester_id, u.username, r.filed_role, r.justification, r.reference, r.hours, r.threshold, r.message_count,
@@ -11,12 +11,11 @@ struct SQLiteDecryptionRepository: DecryptionRepository {
     private static let from = " FROM decryption_requests r JOIN users u ON u.id = r.requester_id"
 
     func create(_ r: NewDecryptionRequest, messageIDs: [Int64]) throws -> Int64 {
-        try db.run("""
+        let id = try db.insert("""
             INSERT INTO decryption_requests (requester_id, filed_role, justification, reference, hours, threshold, message_count,
                                              status, created_at, approve_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id
             """, r.requesterID, r.filedRole, r.justification, r.reference, r.hours, r.threshold, r.messageCount, r.createdAt, r.approveBy)
-        let id = db.lastInsertRowID
         for messageID in messageIDs {
             try db.run("INSERT INTO request_messages (request_id, message_id) VALUES (?, ?)", id, messageID)
         }
@@ -29,7 +28,7 @@ struct SQLiteDecryptionRepository: DecryptionRepository {
 
     func list(requesterID: Int64?, statuses: [RequestStatus]?, limit: Int) throws -> [DecryptionRequestRecord] {
         var conditions: [String] = []
-        var params: [any SQLiteBindable] = []
+        var params: [any SQLBindable] = []
         if let requesterID {
             conditions.append("r.requester_id = ?")
             params.append(requesterID)
@@ -157,7 +156,7 @@ struct SQLiteDecryptionRepository: DecryptionRepository {
         }
     }
 
-    private func record(from r: SQLiteRow) throws -> DecryptionRequestRecord {
+    private func record(from r: SQLRow) throws -> DecryptionRequestRecord {
         DecryptionRequestRecord(
             id: try r.int(0), requesterID: try r.int(1), requesterName: try r.text(2), filedRole: try r.text(3),
             justification: try r.blob(4), reference: try r.blob(5), hours: Int(try r.int(6)), threshold: Int(try r.int(7)),

@@ -1,16 +1,16 @@
 import CustosCore
 
 /// Sessions in SQLite, found by token hash only.
-struct SQLiteSessionRepository: SessionRepository {
-    let db: SQLiteConnection
+struct SQLSessionRepository: SessionRepository {
+    let db: any SQLDatabase
 
     func create(tokenHash: [UInt8], userID: Int64, stage: Session.Stage, activeRole: Role?, now: Int64,
                 expiresAt: Int64, clientAddress: String) throws -> Session {
-        try db.run("""
+        let id = try db.insert("""
             INSERT INTO sessions (token_hash, user_id, stage, active_role, created_at, last_seen_at, expires_at, client_address)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """, tokenHash, userID, stage.rawValue, activeRole?.rawValue, now, now, expiresAt, clientAddress)
-        return Session(id: db.lastInsertRowID, userID: userID, stage: stage, activeRole: activeRole, createdAt: now,
+        return Session(id: id, userID: userID, stage: stage, activeRole: activeRole, createdAt: now,
                        lastSeenAt: now, expiresAt: expiresAt, clientAddress: clientAddress)
     }
 
@@ -61,13 +61,12 @@ struct SQLiteSessionRepository: SessionRepository {
 }
 
 /// Attempts counted by the throttle, and its audit notices, per opaque subject.
-struct SQLiteLoginFailureRepository: LoginFailureRepository {
-    let db: SQLiteConnection
+struct SQLLoginFailureRepository: LoginFailureRepository {
+    let db: any SQLDatabase
 
     @discardableResult
     func record(subject: [UInt8], at: Int64) throws -> Int64 {
-        try db.run("INSERT INTO login_failures (subject, at) VALUES (?, ?)", subject, at)
-        return db.lastInsertRowID
+        return try db.insert("INSERT INTO login_failures (subject, at) VALUES (?, ?) RETURNING id", subject, at)
     }
 
     func remove(ids: [Int64]) throws {

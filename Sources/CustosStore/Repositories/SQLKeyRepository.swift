@@ -2,8 +2,8 @@ import CustosCore
 import CustosCrypto
 
 /// Key epochs, their transcripts and signatures in SQLite (Migrations/0002, 0008).
-struct SQLiteKeyRepository: KeyRepository {
-    let db: SQLiteConnection
+struct SQLKeyRepository: KeyRepository {
+    let db: any SQLDatabase
 
     private static let columns = """
         epoch, threshold, share_count, public_key, commitments, created_at, created_by, kind, previous_epoch, transcript, \
@@ -45,7 +45,7 @@ struct SQLiteKeyRepository: KeyRepository {
             """, epoch).map { (Int(try $0.int(0)), try $0.int(1)) }
     }
 
-    private func record(from r: SQLiteRow) throws -> KeyEpochRecord {
+    private func record(from r: SQLRow) throws -> KeyEpochRecord {
         KeyEpochRecord(epoch: Int(try r.int(0)), threshold: Int(try r.int(1)), shareCount: Int(try r.int(2)),
                        publicKey: try r.blob(3), commitments: try r.blob(4), createdAt: try r.int(5), createdBy: try r.text(6),
                        kind: try r.text(7), previousEpoch: try r.optionalInt(8).map(Int.init), transcript: try r.optionalBlob(9),
@@ -54,14 +54,14 @@ struct SQLiteKeyRepository: KeyRepository {
 }
 
 /// Capture tokens in SQLite.
-struct SQLiteCaptureTokenRepository: CaptureTokenRepository {
-    let db: SQLiteConnection
+struct SQLCaptureTokenRepository: CaptureTokenRepository {
+    let db: any SQLDatabase
 
     private static let columns = "id, name, created_at, created_by, revoked_at, last_used_at"
 
     func create(name: String, tokenHash: [UInt8], at: Int64, by: String) throws -> CaptureTokenRecord {
-        try db.run("INSERT INTO capture_tokens (name, token_hash, created_at, created_by) VALUES (?, ?, ?, ?)", name, tokenHash, at, by)
-        return CaptureTokenRecord(id: db.lastInsertRowID, name: name, createdAt: at, createdBy: by, revokedAt: nil, lastUsedAt: nil)
+        let id = try db.insert("INSERT INTO capture_tokens (name, token_hash, created_at, created_by) VALUES (?, ?, ?, ?) RETURNING id", name, tokenHash, at, by)
+        return CaptureTokenRecord(id: id, name: name, createdAt: at, createdBy: by, revokedAt: nil, lastUsedAt: nil)
     }
 
     func find(tokenHash: [UInt8]) throws -> CaptureTokenRecord? {
@@ -84,7 +84,7 @@ struct SQLiteCaptureTokenRepository: CaptureTokenRepository {
         try db.run("UPDATE capture_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", at, id, at)
     }
 
-    private func record(from r: SQLiteRow) throws -> CaptureTokenRecord {
+    private func record(from r: SQLRow) throws -> CaptureTokenRecord {
         CaptureTokenRecord(id: try r.int(0), name: try r.text(1), createdAt: try r.int(2), createdBy: try r.text(3),
                            revokedAt: try r.optionalInt(4), lastUsedAt: try r.optionalInt(5))
     }

@@ -11,20 +11,20 @@ import Synchronization
 ///
 /// The server binaries come from `CUSTOS_POSTGRES_BIN` or Debian's /usr/lib/postgresql/15/bin (`make test`
 /// installs postgresql-15 when missing). Set `CUSTOS_SKIP_POSTGRES=1` to skip these tests on a machine without it.
-final class TestPostgresServer: Sendable {
+public final class TestPostgresServer: Sendable {
     /// The one server of this process, started by the first test that asks.
-    static let shared = Task { try await TestPostgresServer.start() }
+    public static let shared = Task { try await TestPostgresServer.start() }
 
-    static let ownerRole = "custos_owner"
-    static let applicationRole = "custos_app"
-    static let superuser = "custos_test_admin"
-    static var skipped: Bool { ProcessInfo.processInfo.environment["CUSTOS_SKIP_POSTGRES"] == "1" }
+    public static let ownerRole = "custos_owner"
+    public static let applicationRole = "custos_app"
+    public static let superuser = "custos_test_admin"
+    public static var skipped: Bool { ProcessInfo.processInfo.environment["CUSTOS_SKIP_POSTGRES"] == "1" }
 
-    let directory: String
-    let passwords: [String: String]
+    public let directory: String
+    public let passwords: [String: String]
     private let nextDatabase = Mutex(0)
     /// Warnings and worse only: the migrator's "applied migration" lines would drown the test output.
-    let logger: Logger = {
+    public let logger: Logger = {
         var logger = Logger(label: "custos.test.postgres")
         logger.logLevel = .warning
         return logger
@@ -36,20 +36,20 @@ final class TestPostgresServer: Sendable {
     }
 
     /// `database` signed in as `role` (one of the three roles above).
-    func endpoint(database: String, role: String) -> PostgresEndpoint {
+    public func endpoint(database: String, role: String) -> PostgresEndpoint {
         PostgresEndpoint(address: .socket(path: directory + "/.s.PGSQL.5432"), database: database,
                          username: role, password: passwords[role])
     }
 
     /// A new, empty database owned by the owner role.
-    func makeDatabase() async throws -> String {
+    public func makeDatabase() async throws -> String {
         let name = "custos_test_" + String(nextDatabase.withLock { $0 += 1; return $0 })
         try await superuserSQL(["CREATE DATABASE \(name) OWNER \(Self.ownerRole)"])
         return name
     }
 
     /// Runs statements as the cluster's superuser (setting up roles and databases, as a DBA would).
-    func superuserSQL(_ statements: [String]) async throws {
+    public func superuserSQL(_ statements: [String]) async throws {
         try await endpoint(database: "postgres", role: Self.superuser).withConnection(logger: logger) { connection in
             for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
         }
@@ -165,7 +165,7 @@ final class TestPostgresServer: Sendable {
 }
 
 /// The test server could not be started; the message says why and what to do.
-struct TestServerError: Error, CustomStringConvertible {
-    let description: String
+public struct TestServerError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,161 @@
+import CustosStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One PostgreSQL connection inside one transaction, speaking the repositories' SQL (`SQLDatabase`): `?`
+/// parameters become `$1…$n`, values are bound with their PostgreSQL types, and rows come back as `SQLRow`s.
+///
+/// The repositories are synchronous, so each statement waits for its answer on the calling thread. The
+/// connections run on the store's own event loops, never the web server's, so that wait cannot block the loop
+/// that would deliver the answer.
+final class PostgresSQLSession: SQLDatabase {
+    let connection: PostgresConnection
+    let logger: Logger
+    private var cursors = 0
+
+    init(connection: PostgresConnection, logger: Logger) {
+        self.connection = connection
+        self.logger = logger
+    }
+
+    var dialect: SQLDialect { .postgres }
+
+    @discardableResult
+    func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int {
+        let result = try wait(connection.query(try Self.query(sql, parameters), logger: logger))
+        return result.metadata.rows ?? 0
+    }
+
+    func query(_ sql: String, parameters: [any SQLBindable]) throws -> [SQLRow] {
+        try wait(connection.query(try Self.query(sql, parameters), logger: logger)).rows.map(Self.row)
+    }
+
+    func queryOne(_ sql: String, parameters: [any SQLBindable]) throws -> SQLRow? {
+        try query(sql, parameters: parameters).first
+    }
+
+    /// Reads through a cursor, a batch at a time, so a pass over every message holds one batch in memory.
+    func forEach(_ sql: String, _ params: [any SQLBindable], _ body: (SQLRow) throws -> Void) throws {
+        cursors += 1
+        let name = "custos_cursor_\(cursors)"
+        try run("DECLARE \(name) NO SCROLL CURSOR FOR " + sql, parameters: params)
+        while true {
+            let rows = try query("FETCH FORWARD \(Self.batch) FROM \(name)", parameters: [])
+            for row in rows { try body(row) }
+            if rows.count < Self.batch { break }
+        }
+        try run("CLOSE \(name)", parameters: [])
+    }
+
+    /// Rows per FETCH: large enough that round trips cost little beside the rows, small enough to bound memory.
+    static let batch = 500
+
+    /// Runs one statement without parameters (transaction control, locks).
+    func execute(_ sql: String) throws {
+        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
+    }
+
+    private func wait<T>(_ future: EventLoopFuture<T>) throws -> T {
+        do {
+            return try future.wait()
+        } catch {
+            throw PostgresStoreError(error)
+        }
+    }
+
+    /// `sql` with its `?` placeholders numbered for PostgreSQL, and `parameters` bound with matching types.
+    static func query(_ sql: String, _ parameters: [any SQLBindable]) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: parameters.count)
+        for parameter in parameters {
+            switch parameter.sqlValue {
+            case .null: bindings.appendNull()
+            case .integer(let v): bindings.append(v)
+            case .boolean(let v): bindings.append(v)
+            case .real(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
+            }
+        }
+        let numbered = try numberPlaceholders(sql, count: parameters.count)
+        return PostgresQuery(unsafeSQL: numbered, binds: bindings)
+    }
+
+    /// Replaces each `?` outside quoted text with `$1`, `$2`, …; refuses a count that does not match the values,
+    /// so a statement never runs with a parameter unbound.
+    static func numberPlaceholders(_ sql: String, count: Int) throws -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var n = 0
+        var quote: Character?
+        for ch in sql {
+            if let q = quote {
+                if ch == q { quote = nil }
+                out.append(ch)
+            } else if ch == "'" || ch == "\"" {
+                quote = ch
+                out.append(ch)
+            } else if ch == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(ch)
+            }
+        }
+        guard n == count else { throw PostgresStoreError.parameters(expected: n, given: count) }
+        return out
+    }
+
+    /// Copies one row out as engine-neutral values: PostgreSQL's integer widths become integers, booleans 1 or 0
+    /// (the repositories read flags as SQLite keeps them), bytea bytes.
+    static func row(_ row: PostgresRow) throws -> SQLRow {
+        var values: [SQLValue] = []
+        values.reserveCapacity(row.count)
+        for cell in row {
+            guard cell.bytes != nil else { values.append(.null); continue }
+            switch cell.dataType {
+            case .int8: values.append(.integer(try cell.decode(Int64.self)))
+            case .int4: values.append(.integer(Int64(try cell.decode(Int32.self))))
+            case .int2: values.append(.integer(Int64(try cell.decode(Int16.self))))
+            case .bool: values.append(.integer(try cell.decode(Bool.self) ? 1 : 0))
+            case .float8, .float4: values.append(.real(try cell.decode(Double.self)))
+            case .text, .varchar, .name, .bpchar: values.append(.text(try cell.decode(String.self)))
+            case .bytea:
+                let buffer = try cell.decode(ByteBuffer.self)
+                values.append(.blob(Array(buffer.readableBytesView)))
+            default:
+                throw PostgresStoreError.unsupportedColumn(cell.columnName, cell.dataType.description)
+            }
+        }
+        return SQLRow(values)
+    }
+}
+
+/// A store failure on PostgreSQL, in words that carry the server's reason and SQLSTATE but never the statement's
+/// values (postgres-nio keeps those out of its own descriptions for the same reason).
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case server(reason: String, state: String?)
+    case parameters(expected: Int, given: Int)
+    case unsupportedColumn(String, String)
+    case pool(String)
+
+    init(_ error: any Error) {
+        if let error = error as? PostgresStoreError { self = error; return }
+        self = .server(reason: serverReason(error), state: serverState(error))
+    }
+
+    /// The SQLSTATE of a server refusal, e.g. "40001" for a serialisation failure.
+    public var state: String? {
+        if case .server(_, let state) = self { return state }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .server(let reason, _): return "PostgreSQL: \(reason)"
+        case .parameters(let expected, let given): return "a statement has \(expected) placeholders but \(given) values"
+        case .unsupportedColumn(let name, let type): return "column \(name) has type \(type), which the store does not read"
+        case .pool(let reason): return "PostgreSQL connections: \(reason)"
+        }
+    }
+}
