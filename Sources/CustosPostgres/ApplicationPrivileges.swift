@@ -13,6 +13,28 @@ public enum ApplicationPrivileges {
         "throttle_notices": ["SELECT", "INSERT", "UPDATE", "DELETE"],
         "audit_events": ["SELECT", "INSERT"],
         "audit_checkpoints": ["SELECT", "INSERT"],
+
+        // MigrationsPostgres/0002: keys, devices, capture tokens, messages. Epochs, their signatures, ceremony
+        // members and messages are only appended; a ceremony closes (UPDATE) and its dealings are deleted.
+        "key_epochs": ["SELECT", "INSERT"],
+        "ceremonies": ["SELECT", "INSERT", "UPDATE"],
+        "ceremony_members": ["SELECT", "INSERT"],
+        "ceremony_steps": ["SELECT", "INSERT", "DELETE"],
+        "epoch_signatures": ["SELECT", "INSERT"],
+        "custodian_devices": ["SELECT", "INSERT", "UPDATE"],
+        "device_enrolment_codes": ["SELECT", "INSERT", "UPDATE"],
+        "device_request_nonces": ["SELECT", "INSERT", "DELETE"],
+        "capture_tokens": ["SELECT", "INSERT", "UPDATE"],
+        "messages": ["SELECT", "INSERT"],
+        "message_participants": ["SELECT", "INSERT"],
+        // Disposition deletes envelopes (the triggers check the disposal and holds); nothing updates them.
+        "envelopes": ["SELECT", "INSERT", "DELETE"],
+        // Kept by SECURITY DEFINER triggers on messages; the application only reads them.
+        "message_counts": ["SELECT"],
+        "retention_classes": ["SELECT"],
+        "saved_searches": ["SELECT", "INSERT", "DELETE"],
+        "key_upgrades": ["SELECT", "INSERT"],
+
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.
