@@ -35,6 +35,13 @@ public enum ApplicationPrivileges {
         "saved_searches": ["SELECT", "INSERT", "DELETE"],
         "key_upgrades": ["SELECT", "INSERT"],
 
+        // MigrationsPostgres/0003: decryption. Partials and grant keys are deleted when used or ended.
+        "decryption_requests": ["SELECT", "INSERT", "UPDATE"],
+        "request_decisions": ["SELECT", "INSERT"],
+        "request_messages": ["SELECT", "INSERT"],
+        "request_partials": ["SELECT", "INSERT", "DELETE"],
+        "grant_keys": ["SELECT", "INSERT", "DELETE"],
+
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.
