@@ -42,6 +42,20 @@ public enum ApplicationPrivileges {
         "request_partials": ["SELECT", "INSERT", "DELETE"],
         "grant_keys": ["SELECT", "INSERT", "DELETE"],
 
+        // MigrationsPostgres/0004: holds, retention, disposition. hold_coverage is a view (not listed by the
+        // migrator's check, but REVOKE ALL ON ALL TABLES covers it, so it needs its grant here).
+        "matters": ["SELECT", "INSERT", "UPDATE"],
+        "matter_members": ["SELECT", "INSERT"],
+        "legal_holds": ["SELECT", "INSERT", "UPDATE"],
+        "hold_terms": ["SELECT", "INSERT"],
+        "hold_coverage": ["SELECT"],
+        "hold_notices": ["SELECT", "INSERT", "UPDATE"],
+        // Set at init by an upsert (INSERT … ON CONFLICT DO UPDATE needs both).
+        "archive_settings": ["SELECT", "INSERT", "UPDATE"],
+        "retention_policies": ["SELECT", "INSERT", "UPDATE"],
+        "retention_rules": ["SELECT", "INSERT", "DELETE"],
+        "disposition_runs": ["SELECT", "INSERT", "UPDATE"],
+        "disposals": ["SELECT", "INSERT"],
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.
