@@ -134,7 +134,9 @@ let package = Package(
         .testTarget(name: "CustosStoreTests", dependencies: ["CustosStore", "CustosCore", "CustosCrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CustosPostgresTests",
-            dependencies: ["CustosPostgres", "CustosStore", "CustosCore", "CustosTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            // CSQLite builds the SQLite schema that the PostgreSQL one is compared with.
+            dependencies: ["CustosPostgres", "CustosStore", "CustosCore", "CustosTestSupport", "CSQLite",
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CustosCaptureTests", dependencies: ["CustosCapture", "CustosCrypto"], swiftSettings: swiftSettings),

@@ -13,6 +13,49 @@ public enum ApplicationPrivileges {
         "throttle_notices": ["SELECT", "INSERT", "UPDATE", "DELETE"],
         "audit_events": ["SELECT", "INSERT"],
         "audit_checkpoints": ["SELECT", "INSERT"],
+
+        // MigrationsPostgres/0002: keys, devices, capture tokens, messages. Epochs, their signatures, ceremony
+        // members and messages are only appended; a ceremony closes (UPDATE) and its dealings are deleted.
+        "key_epochs": ["SELECT", "INSERT"],
+        "ceremonies": ["SELECT", "INSERT", "UPDATE"],
+        "ceremony_members": ["SELECT", "INSERT"],
+        "ceremony_steps": ["SELECT", "INSERT", "DELETE"],
+        "epoch_signatures": ["SELECT", "INSERT"],
+        "custodian_devices": ["SELECT", "INSERT", "UPDATE"],
+        "device_enrolment_codes": ["SELECT", "INSERT", "UPDATE"],
+        "device_request_nonces": ["SELECT", "INSERT", "DELETE"],
+        "capture_tokens": ["SELECT", "INSERT", "UPDATE"],
+        "messages": ["SELECT", "INSERT"],
+        "message_participants": ["SELECT", "INSERT"],
+        // Disposition deletes envelopes (the triggers check the disposal and holds); nothing updates them.
+        "envelopes": ["SELECT", "INSERT", "DELETE"],
+        // Kept by SECURITY DEFINER triggers on messages; the application only reads them.
+        "message_counts": ["SELECT"],
+        "retention_classes": ["SELECT"],
+        "saved_searches": ["SELECT", "INSERT", "DELETE"],
+        "key_upgrades": ["SELECT", "INSERT"],
+
+        // MigrationsPostgres/0003: decryption. Partials and grant keys are deleted when used or ended.
+        "decryption_requests": ["SELECT", "INSERT", "UPDATE"],
+        "request_decisions": ["SELECT", "INSERT"],
+        "request_messages": ["SELECT", "INSERT"],
+        "request_partials": ["SELECT", "INSERT", "DELETE"],
+        "grant_keys": ["SELECT", "INSERT", "DELETE"],
+
+        // MigrationsPostgres/0004: holds, retention, disposition. hold_coverage is a view (not listed by the
+        // migrator's check, but REVOKE ALL ON ALL TABLES covers it, so it needs its grant here).
+        "matters": ["SELECT", "INSERT", "UPDATE"],
+        "matter_members": ["SELECT", "INSERT"],
+        "legal_holds": ["SELECT", "INSERT", "UPDATE"],
+        "hold_terms": ["SELECT", "INSERT"],
+        "hold_coverage": ["SELECT"],
+        "hold_notices": ["SELECT", "INSERT", "UPDATE"],
+        // Set at init by an upsert (INSERT … ON CONFLICT DO UPDATE needs both).
+        "archive_settings": ["SELECT", "INSERT", "UPDATE"],
+        "retention_policies": ["SELECT", "INSERT", "UPDATE"],
+        "retention_rules": ["SELECT", "INSERT", "DELETE"],
+        "disposition_runs": ["SELECT", "INSERT", "UPDATE"],
+        "disposals": ["SELECT", "INSERT"],
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.
