@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "CustosRuntimeTests",
             dependencies: [
-                "CustosRuntime", "CustosCore", "CustosStore",
+                "CustosRuntime", "CustosCore", "CustosStore", "CustosTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],

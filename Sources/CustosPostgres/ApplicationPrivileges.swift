@@ -56,6 +56,8 @@ public enum ApplicationPrivileges {
         "retention_rules": ["SELECT", "INSERT", "DELETE"],
         "disposition_runs": ["SELECT", "INSERT", "UPDATE"],
         "disposals": ["SELECT", "INSERT"],
+        // A lease row is taken and renewed by upsert, given up by an UPDATE of its end.
+        "leases": ["SELECT", "INSERT", "UPDATE"],
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.

@@ -21,7 +21,10 @@ public final class PostgresArchiveStore: ArchiveStore {
     static let writeLockKey: Int64 = 0x6375_7374_6f73_0002
 
     private let endpoint: PostgresEndpoint
-    private let group: MultiThreadedEventLoopGroup
+    /// NIO's process-wide loops: every store of the process shares them (a test process opens hundreds of stores),
+    /// and the web server's loops are never among them, so a repository waiting on an answer cannot block the loop
+    /// that brings it.
+    private let group: MultiThreadedEventLoopGroup = .singleton
     private let logger: Logger
     private let idle: Mutex<[PostgresConnection]>
     private let slots: DispatchSemaphore
@@ -40,7 +43,6 @@ public final class PostgresArchiveStore: ArchiveStore {
                 logger: Logger = Logger(label: "custos.postgres")) throws {
         self.endpoint = endpoint
         self.logger = logger
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         idle = Mutex([])
         slots = DispatchSemaphore(value: max(1, connections))
         self.poolTimeout = .milliseconds(Int(poolTimeout * 1000))
@@ -50,13 +52,14 @@ public final class PostgresArchiveStore: ArchiveStore {
                 try migrator.checkWaiting(connection, logger: logger)
             }
         } catch {
-            try? group.syncShutdownGracefully()
-            throw error
+            try? close()
+            throw error is PostgresMigrationError ? error : PostgresStoreError(error)
         }
     }
 
     deinit {
-        if !closed.load(ordering: .relaxed) { try? close() }
+        // Not waited for: a store may be let go on any thread, an event loop's included.
+        for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in } }
     }
 
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
@@ -85,12 +88,18 @@ public final class PostgresArchiveStore: ArchiveStore {
     /// data files with autovacuum and the WAL with its recycling (README: what holds on PostgreSQL).
     public func forgetDeleted() throws {}
 
-    /// Closes every connection and stops the event loops; nothing may use the store afterwards.
+    /// Closes every connection; nothing may use the store afterwards.
     public func close() throws {
         guard closed.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
         let connections = idle.withLock { pool in defer { pool.removeAll() }; return pool }
         for connection in connections { try? connection.close().wait() }
-        try group.syncShutdownGracefully()
+    }
+
+    /// Lends `body` one connection in autocommit mode, with the repositories' SQL interface, outside the archive's
+    /// write lock: each statement commits (or fails) on its own. For tools and tests that act on the database as
+    /// its owner would; the archive itself writes only through `write`.
+    public func withAutocommitSQL<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        try withConnection { connection in try body(PostgresSQLSession(connection: connection, logger: logger)) }
     }
 
     /// Runs `body` in one transaction opened by `begin`; with `lock`, after taking the archive's write lock.

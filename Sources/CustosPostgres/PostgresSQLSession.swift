@@ -9,7 +9,7 @@ import PostgresNIO
 /// The repositories are synchronous, so each statement waits for its answer on the calling thread. The
 /// connections run on the store's own event loops, never the web server's, so that wait cannot block the loop
 /// that would deliver the answer.
-final class PostgresSQLSession: SQLDatabase {
+public final class PostgresSQLSession: SQLDatabase {
     let connection: PostgresConnection
     let logger: Logger
     private var cursors = 0
@@ -19,24 +19,24 @@ final class PostgresSQLSession: SQLDatabase {
         self.logger = logger
     }
 
-    var dialect: SQLDialect { .postgres }
+    public var dialect: SQLDialect { .postgres }
 
     @discardableResult
-    func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int {
+    public func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int {
         let result = try wait(connection.query(try Self.query(sql, parameters), logger: logger))
         return result.metadata.rows ?? 0
     }
 
-    func query(_ sql: String, parameters: [any SQLBindable]) throws -> [SQLRow] {
+    public func query(_ sql: String, parameters: [any SQLBindable]) throws -> [SQLRow] {
         try wait(connection.query(try Self.query(sql, parameters), logger: logger)).rows.map(Self.row)
     }
 
-    func queryOne(_ sql: String, parameters: [any SQLBindable]) throws -> SQLRow? {
+    public func queryOne(_ sql: String, parameters: [any SQLBindable]) throws -> SQLRow? {
         try query(sql, parameters: parameters).first
     }
 
     /// Reads through a cursor, a batch at a time, so a pass over every message holds one batch in memory.
-    func forEach(_ sql: String, _ params: [any SQLBindable], _ body: (SQLRow) throws -> Void) throws {
+    public func forEach(_ sql: String, _ params: [any SQLBindable], _ body: (SQLRow) throws -> Void) throws {
         cursors += 1
         let name = "custos_cursor_\(cursors)"
         try run("DECLARE \(name) NO SCROLL CURSOR FOR " + sql, parameters: params)
@@ -52,7 +52,7 @@ final class PostgresSQLSession: SQLDatabase {
     static let batch = 500
 
     /// Runs one statement without parameters (transaction control, locks).
-    func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws {
         _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
     }
 

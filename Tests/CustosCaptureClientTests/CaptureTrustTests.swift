@@ -138,7 +138,7 @@ final class HostileServerCounter: Sendable {
         try await TestArchive.with { archive in
             let genuine = try await Self.genuineChain(archive)
             let forged = try Self.attackersChain().epochs[0].transcript
-            try archive.system.sqlite!.database.withWriterConnection { db in
+            try archive.system.withRawDatabase { db in
                 _ = try db.run("""
                     INSERT INTO key_epochs (epoch, threshold, share_count, public_key, commitments, created_at, created_by, kind,
                                             previous_epoch, transcript, transcript_hash) VALUES (2, 2, 2, ?, ?, 0, 'root', 'new_key', 1, ?, ?)

@@ -22,7 +22,7 @@ import Testing
             let security = try await system.users.provisionReady(username: "scansec", displayName: "Scan Security", roles: [.security],
                                                                  password: Credentials.oneTimePassword(), totpSecret: nil, actor: .system("test"))
             let asAuditor = Actor(userID: auditor.id, username: auditor.username, role: .auditor, client: "test")
-            let ids = try system.sqlite!.database.withWriterConnection { db in try db.query("SELECT id FROM messages ORDER BY id").map { try $0.int(0) } }
+            let ids = try system.withRawDatabase { db in try db.query("SELECT id FROM messages ORDER BY id").map { try $0.int(0) } }
             let request = try system.decryption.file(messageIDs: ids, justification: "Scanning the data directory after a grant.",
                                                      reference: "SCAN-1", hours: 1, user: auditor, actor: asAuditor)
             try await CeremonyDriver.approve(request, by: archive.custodians[0], system: system)
@@ -32,7 +32,7 @@ import Testing
             }
             let opened = try system.decryption.openContent(messageID: ids[0], user: auditor, actor: asAuditor)
             #expect(!opened.message.content.isEmpty)
-            let grantKeys = try system.sqlite!.database.withWriterConnection { db in
+            let grantKeys = try system.withRawDatabase { db in
                 try db.query("SELECT sealed FROM grant_keys WHERE request_id = ?", request).map { try $0.blob(0) }
             }
             #expect(grantKeys.count == ids.count)

@@ -87,7 +87,7 @@ enum P2Checks {
     }
 
     static func keyMaterial(_ archive: TestArchive) throws -> (FeldmanCommitments, [TestCustodian]) {
-        let commitments = try archive.system.sqlite!.database.withWriterConnection { db in
+        let commitments = try archive.system.withRawDatabase { db in
             try FeldmanCommitments(serialized: try #require(db.query("SELECT commitments FROM key_epochs WHERE epoch = 1").first).blob(0))
         }
         return (commitments, archive.custodians)
@@ -95,7 +95,7 @@ enum P2Checks {
 
     /// Every `every`-th stored message with its envelope, rebuilt with all of `Envelope`'s checks.
     static func storedEnvelopes(_ archive: TestArchive, every: Int) throws -> [Stored] {
-        try archive.system.sqlite!.database.withWriterConnection { db in
+        try archive.system.withRawDatabase { db in
             let rows = try db.query("""
                 SELECT m.uid, m.ciphertext_hash, e.header, e.ephemeral, e.nonce, e.ciphertext
                 FROM messages m JOIN envelopes e ON e.message_id = m.id WHERE m.id % ? = 0 ORDER BY m.id

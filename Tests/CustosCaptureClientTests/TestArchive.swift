@@ -113,7 +113,7 @@ struct TestArchive: Sendable {
 
     /// One integer from a raw SQL query.
     func count(_ sql: String, _ params: [any SQLBindable] = []) throws -> Int {
-        try system.sqlite!.database.withWriterConnection { db in
+        try system.withRawDatabase { db in
             Int(try db.query(sql, parameters: params).first?.int(0) ?? 0)
         }
     }

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosRuntime
+import CustosTestSupport
 import CustosStore
 import Foundation
 
@@ -32,7 +33,7 @@ struct RuntimeFixture: Sendable {
 
     /// A count from the database.
     func count(_ sql: String) throws -> Int64 {
-        try system.sqlite!.database.read { try $0.queryOne(sql)?.int(0) ?? -1 }
+        try system.withRawDatabase { try $0.queryOne(sql)?.int(0) ?? -1 }
     }
 
     func remove() {

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosRuntime
+import CustosTestSupport
 import Foundation
 import ServiceLifecycle
 import ServiceLifecycleTestKit
@@ -51,7 +52,7 @@ private struct FailingFrontEnd: Service {
         }
         // The background jobs would otherwise wait out their intervals (a day).
         #expect(took < BackgroundServiceTests.promptly)
-        #expect(f.system.sqlite!.database.isClosed)
+        #expect(try f.system.sqliteDatabase().isClosed)
         #expect(!FileManager.default.fileExists(atPath: CustosSystem.databasePath(f.dir) + "-wal"))
         let (head, last) = try f.headAndLastEntry()
         #expect(last == before + 1, "the entry written while draining is in the log")
@@ -76,7 +77,7 @@ private struct FailingFrontEnd: Service {
             return ContinuousClock.now - start
         }
         #expect(took < BackgroundServiceTests.promptly, "the stuck request would otherwise keep it up for a day")
-        #expect(f.system.sqlite!.database.isClosed)
+        #expect(try f.system.sqliteDatabase().isClosed)
         let (head, last) = try f.headAndLastEntry()
         #expect(head != nil && head == last)
     }
@@ -88,7 +89,7 @@ private struct FailingFrontEnd: Service {
         await #expect(throws: Failure.self) {
             try await f.system.serve([FailingFrontEnd()], gracefulShutdownSignals: [])
         }
-        #expect(f.system.sqlite!.database.isClosed)
+        #expect(try f.system.sqliteDatabase().isClosed)
         let (head, last) = try f.headAndLastEntry()
         #expect(head != nil && head == last)
     }

@@ -87,7 +87,7 @@ public final class TestPostgresServer: Sendable {
         try run(bin + "/initdb", ["-D", data, "-U", superuser, "--pwfile=" + pwfile, "-A", "scram-sha-256",
                                   "-E", "UTF8", "--locale=C", "--no-sync"], runAs: runAs, log: directory + "/initdb.log")
         try run(bin + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "60", "-o",
-                                  "-c listen_addresses= -k \(directory) -c fsync=off -c synchronous_commit=off "
+                                  "-c listen_addresses= -k \(directory) -c max_connections=400 -c fsync=off -c synchronous_commit=off "
                                   + "-c full_page_writes=off", "start"],
                 runAs: runAs, log: directory + "/pg_ctl.log")
         let server = TestPostgresServer(directory: directory, passwords: passwords)
@@ -167,5 +167,5 @@ public final class TestPostgresServer: Sendable {
 /// The test server could not be started; the message says why and what to do.
 public struct TestServerError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }

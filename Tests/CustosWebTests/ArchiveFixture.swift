@@ -43,7 +43,7 @@ struct ArchiveFixture: Sendable {
 
     /// Opens a stored message with the partial decryptions of the given custodians (by index into `custodians`).
     func open(messageID: Int64, with which: [Int]) throws -> [UInt8] {
-        try harness.system.sqlite!.database.withWriterConnection { db -> [UInt8] in
+        try harness.system.withRawDatabase { db -> [UInt8] in
             let env = try require(try db.queryOne("SELECT header, ephemeral, nonce, ciphertext FROM envelopes WHERE message_id = ?", messageID))
             let hash = try require(try db.queryOne("SELECT ciphertext_hash, epoch FROM messages WHERE id = ?", messageID))
             let epoch = try require(try db.queryOne("SELECT commitments FROM key_epochs WHERE epoch = ?", try hash.int(1)))

@@ -52,8 +52,8 @@ import Testing
             try await b.get("/audit")
             let ok = try await b.post("/audit/verify", [])
             #expect(ok.status == .ok && ok.text.contains("id=\"verification-result\" class=\"status-ok\""))
-            try h.system.sqlite!.database.withWriterConnection { db in
-                try db.execute("DROP TRIGGER audit_events_no_update")
+            try h.system.withRawDatabase { db in
+                try db.dropTriggers("audit_events_no_update")
                 _ = try db.run("UPDATE audit_events SET actor = 'mallory' WHERE seq = ?", stored.seq)
             }
             try await b.get("/audit")

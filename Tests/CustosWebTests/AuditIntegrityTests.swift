@@ -20,8 +20,8 @@ import Testing
 
     /// Runs raw SQL with the append-only triggers dropped, as an attacker holding the file would.
     static func tamper(_ h: Harness, _ sql: String...) throws {
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("audit_events_no_update", "audit_events_no_delete")
             for s in sql { try db.execute(s) }
         }
     }
@@ -101,8 +101,8 @@ import Testing
     @Test func forgedCheckpointIsNamed() async throws {
         let h = try await Self.populated()
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER audit_checkpoints_no_update")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("audit_checkpoints_no_update")
             try db.execute("UPDATE audit_checkpoints SET at = at + 1 WHERE seq = 64")
         }
         let r = try h.system.verifyAudit()
@@ -114,8 +114,8 @@ import Testing
         let h = try await Self.populated(140)
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
         // Checkpoint 64's genuine signature and hash, replayed as checkpoint 128.
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER audit_checkpoints_no_update")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("audit_checkpoints_no_update")
             try db.execute("UPDATE audit_checkpoints SET (at, hash, signature) = (SELECT at, hash, signature FROM audit_checkpoints WHERE seq = 64) WHERE seq = 128")
         }
         let r = try h.system.verifyAudit()
@@ -134,8 +134,8 @@ import Testing
         let entry64 = try #require(try h.system.archive.read { try $0.audit.entry(seq: 64) })
         let old = try h.system.archive.auditLog.signHead(entry64)
         try Self.tamper(h, "DELETE FROM audit_events WHERE seq > 64")
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER audit_checkpoints_no_delete")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("audit_checkpoints_no_delete")
             try db.execute("DELETE FROM audit_checkpoints WHERE seq > 64")
         }
         try AuditHeadFile.write(old, to: headPath)
@@ -153,8 +153,8 @@ import Testing
         let headPath = (h.dir as NSString).appendingPathComponent("audit-head.json")
         let checkpoint = try #require(try h.system.archive.read { try $0.audit.checkpoint(atOrAfter: 128) })
         try Self.tamper(h, "DELETE FROM audit_events WHERE seq > 128")
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER audit_checkpoints_no_delete")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("audit_checkpoints_no_delete")
             try db.execute("DELETE FROM audit_checkpoints WHERE seq > 128")
         }
         try AuditHeadFile.write(checkpoint, to: headPath)
@@ -166,17 +166,17 @@ import Testing
         let h = try await Self.populated(3)
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
         #expect(throws: (any Error).self) {
-            try h.system.sqlite!.database.withWriterConnection { try $0.execute("UPDATE audit_events SET actor = 'x' WHERE seq = 1") }
+            try h.system.withRawDatabase { try $0.execute("UPDATE audit_events SET actor = 'x' WHERE seq = 1") }
         }
         #expect(throws: (any Error).self) {
-            try h.system.sqlite!.database.withWriterConnection { try $0.execute("DELETE FROM audit_events") }
+            try h.system.withRawDatabase { try $0.execute("DELETE FROM audit_events") }
         }
     }
 
     @Test func failedAuditWriteAbortsTheActionItRecords() async throws {
         let h = try await Harness.make()
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
-        try h.system.sqlite!.database.withWriterConnection { db in
+        try h.system.withRawDatabase { db in
             try db.execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;")
         }
         let before = try h.system.users.all().count
@@ -207,7 +207,7 @@ import Testing
             let b = Browser(client)
             try await b.signIn("boss", boss.password, totp: h.code(boss.totpSecret!))
             try await b.get("/admin/users/new")
-            try h.system.sqlite!.database.withWriterConnection { db in
+            try h.system.withRawDatabase { db in
                 try db.execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'x'); END;")
             }
             let r = try await b.post("/admin/users", [("username", "ghost"), ("display_name", "G"), ("role", "legal")])

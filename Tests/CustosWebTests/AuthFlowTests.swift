@@ -156,7 +156,7 @@ import Testing
         }
         // The database trigger refuses the conflict even if application code is bypassed.
         #expect(throws: (any Error).self) {
-            try h.system.sqlite!.database.withWriterConnection { db in
+            try h.system.withRawDatabase { db in
                 try db.run("INSERT INTO user_roles (user_id, role, granted_at) VALUES (?, 'custodian', 0)", boss.user.id)
             }
         }

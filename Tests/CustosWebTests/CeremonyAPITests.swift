@@ -82,7 +82,7 @@ struct CeremonyDevice {
             let (key, _) = try EpochChain.verify(root: transcript.hash, chain: chain.epochs)
             #expect(key == transcript.publicKey)
             // The share boxes are gone from the database; every step is in the audit log.
-            #expect(try h.system.sqlite!.database.withWriterConnection { Int(try $0.queryOne("SELECT count(*) FROM ceremony_steps WHERE step = 'dealing'")?.int(0) ?? -1) } == 0)
+            #expect(try h.system.withRawDatabase { Int(try $0.queryOne("SELECT count(*) FROM ceremony_steps WHERE step = 'dealing'")?.int(0) ?? -1) } == 0)
             let steps = try h.system.archive.read { try $0.audit.count(action: AuditAction.keyCeremonyStep.rawValue) }
             #expect(steps == 12)
             #expect(try h.system.archive.read { try $0.audit.entries(action: AuditAction.keyEpochActivated.rawValue) }.first?.details.contains(Hex.encode(transcript.hash)) == true)

@@ -90,7 +90,7 @@ enum DeviceClient {
 
     /// Rows of a table, counted.
     static func count(_ h: Harness, _ table: String) throws -> Int64 {
-        try h.system.sqlite!.database.read { try $0.queryOne("SELECT count(*) FROM " + table)?.int(0) ?? -1 }
+        try h.system.withRawDatabase { try $0.queryOne("SELECT count(*) FROM " + table)?.int(0) ?? -1 }
     }
 
     /// Audit entries of one action.

@@ -67,7 +67,7 @@ struct DecryptionWorld: Sendable {
     }
 
     func count(_ sql: String, _ request: Int64) throws -> Int {
-        try system.sqlite!.database.withWriterConnection { Int(try $0.queryOne(sql, request)?.int(0) ?? -1) }
+        try system.withRawDatabase { Int(try $0.queryOne(sql, request)?.int(0) ?? -1) }
     }
 
     /// The database file and its WAL, raw.
@@ -128,7 +128,7 @@ extension Array where Element == UInt8 {
         // Partials are gone; one sealed key per message is what a live grant keeps.
         #expect(try w.count("SELECT count(*) FROM request_partials WHERE request_id = ?", request) == 0)
         #expect(try w.count("SELECT count(*) FROM grant_keys WHERE request_id = ?", request) == w.ids.count)
-        let sealedKeys = try w.system.sqlite!.database.withWriterConnection { db in
+        let sealedKeys = try w.system.withRawDatabase { db in
             try db.query("SELECT sealed FROM grant_keys WHERE request_id = ?", request).map { try $0.blob(0) }
         }
         // Each view was audited with the grant, the viewer and the client address.
@@ -169,7 +169,7 @@ extension Array where Element == UInt8 {
         #expect(throws: DomainError.self) { try w.read(w.ids[0]) }
         // The schema refuses a second decision row as well.
         #expect(throws: (any Error).self) {
-            try w.system.sqlite!.database.withWriterConnection { db in
+            try w.system.withRawDatabase { db in
                 _ = try db.run("INSERT INTO request_decisions (request_id, custodian_id, decision, decided_at) VALUES (?, ?, 'approved', 0)",
                                request, w.f.custodians[1].person.user.id)
             }
@@ -217,7 +217,7 @@ extension Array where Element == UInt8 {
         #expect(blocker?.contains("Auditor role") == true)
         // And the schema refuses a decision row by the requester.
         #expect(throws: (any Error).self) {
-            try w.system.sqlite!.database.withWriterConnection { db in
+            try w.system.withRawDatabase { db in
                 _ = try db.run("INSERT INTO request_decisions (request_id, custodian_id, decision, decided_at) VALUES (?, ?, 'approved', 0)",
                                request, both.user.id)
             }
@@ -262,11 +262,11 @@ extension Array where Element == UInt8 {
         let request = try w.file()
         try await w.approve(request, by: 0)
         try await w.approve(request, by: 1)
-        try w.system.sqlite!.database.withWriterConnection { db in
+        try w.system.withRawDatabase { db in
             try db.execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events WHEN NEW.action = 'content.viewed' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;")
         }
         #expect(throws: (any Error).self) { try w.read(w.ids[0]) }
-        try w.system.sqlite!.database.withWriterConnection { db in try db.execute("DROP TRIGGER audit_down") }
+        try w.system.withRawDatabase { db in try db.dropTriggers("audit_down") }
         #expect(try w.read(w.ids[0]) == w.plaintexts[0])
     }
 

@@ -10,8 +10,8 @@ import Testing
 /// serving keys, refuses envelopes naming the epoch, and `custos verify` names it.
 @Suite struct EpochIntegrityTests {
     static func alter(_ h: Harness, transcript: [UInt8], hash: [UInt8]? = nil) throws {
-        try h.system.sqlite!.database.withWriterConnection { db in
-            try db.execute("DROP TRIGGER key_epochs_write_once")
+        try h.system.withRawDatabase { db in
+            try db.dropTriggers("key_epochs_write_once")
             if let hash {
                 _ = try db.run("UPDATE key_epochs SET transcript = ?, transcript_hash = ? WHERE epoch = 1", transcript, hash)
             } else {

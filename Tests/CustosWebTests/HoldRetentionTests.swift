@@ -59,7 +59,7 @@ struct HoldWorld: Sendable {
     }
 
     func disposed(_ id: Int64) throws -> Bool {
-        try system.sqlite!.database.withWriterConnection { db in
+        try system.withRawDatabase { db in
             try db.queryOne("SELECT count(*) FROM envelopes WHERE message_id = ?", id)?.int(0) == 0
                 && db.queryOne("SELECT count(*) FROM disposals WHERE message_id = ?", id)?.int(0) == 1
         }
@@ -67,13 +67,13 @@ struct HoldWorld: Sendable {
 
     func ids(sentBy address: String) throws -> [Int64] {
         let token = system.indexer.participantToken(address)
-        return try system.sqlite!.database.withWriterConnection { db in
+        return try system.withRawDatabase { db in
             try db.query("SELECT message_id FROM message_participants WHERE token = ? AND part = 'from' ORDER BY message_id", token).map { try $0.int(0) }
         }
     }
 
     func sql(_ statement: String, _ params: any SQLBindable...) throws {
-        _ = try system.sqlite!.database.withWriterConnection { db in try db.run(statement, parameters: params) }
+        _ = try system.withRawDatabase { db in try db.run(statement, parameters: params) }
     }
 }
 
@@ -139,14 +139,13 @@ struct HoldRetentionTests {
         let w = try await HoldWorld.make()
         let carol = try require(try w.ids(sentBy: "carol@enron.com").first)
         let hold = try w.place(try w.scope(participant: "carol@enron.com"))
-        let run = try w.system.sqlite!.database.withWriterConnection { db in
-            try db.run("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (0, 0, 'mallory')")
-            return db.lastInsertRowID
+        let run = try w.system.withRawDatabase { db in
+            try db.insert("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (0, FALSE, 'mallory') RETURNING id")
         }
         let future = HoldWorld.sent + HoldWorld.sevenYears * 3
         func refused(_ statement: String, _ params: any SQLBindable..., containing text: String) {
             do {
-                _ = try w.system.sqlite!.database.withWriterConnection { db in try db.run(statement, parameters: params) }
+                _ = try w.system.withRawDatabase { db in try db.run(statement, parameters: params) }
                 Issue.record("raw SQL was allowed: \(statement)")
             } catch {
                 #expect(String(describing: error).contains(text), "\(statement): \(error)")
@@ -231,7 +230,7 @@ struct HoldRetentionTests {
         #expect(throws: DomainError.self) { try w.system.retention.createClass(name: "one-day", periodDays: 1, description: "", actor: admin) }
         #expect(throws: DomainError.self) { try w.system.retention.setPeriod(name: "default", periodDays: 30, description: "", actor: admin) }
         // The schema refuses too, whatever the application does, and the minimum is never lowered.
-        try w.system.sqlite!.database.withWriterConnection { db in
+        try w.system.withRawDatabase { db in
             #expect(throws: (any Error).self) {
                 _ = try db.run("INSERT INTO retention_policies (name, period_days, created_at, updated_at) VALUES ('short', 1, 0, 0)")
             }
@@ -249,7 +248,7 @@ struct HoldRetentionTests {
         #expect(try w.run().disposed == 0)
         // Even raw SQL cannot dispose of it before the minimum has passed since capture.
         #expect(throws: (any Error).self) {
-            try w.system.sqlite!.database.withWriterConnection { db in
+            try w.system.withRawDatabase { db in
                 _ = try db.run("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (0, 0, 'sql')")
                 _ = try db.run("INSERT INTO disposals (message_id, run_id, disposed_at) VALUES (?, (SELECT max(id) FROM disposition_runs), ?)",
                                ids[0], captured + 365 * 86_400)
@@ -281,7 +280,7 @@ struct HoldRetentionTests {
         for s in scopes {
             let preview = try w.system.holds.preview(matterID: w.matter, scope: s, user: w.legal.user, actor: w.legalActor)
             let hold = try w.place(s)
-            let bySchema = try w.system.sqlite!.database.withWriterConnection { db in
+            let bySchema = try w.system.withRawDatabase { db in
                 Int(try db.queryOne("SELECT count(*) FROM hold_coverage WHERE hold_id = ?", hold)?.int(0) ?? -1)
             }
             #expect(preview == bySchema, "\(s)")

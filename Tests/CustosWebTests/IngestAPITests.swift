@@ -101,28 +101,27 @@ import Testing
         let items = try (1...4).map { try f.item("message \($0)", uid: "email:w\($0)") }
         let token = try #require(try f.harness.system.captureTokens.authenticate(f.token))
         _ = try f.harness.system.ingest.ingest(items, token: token, client: "t")
-        let db = f.harness.system.sqlite!.database
         for sql in ["UPDATE messages SET sent_at = 0 WHERE id = 2", "DELETE FROM messages WHERE id = 2",
-                    "UPDATE envelopes SET ciphertext = x'00' WHERE message_id = 2", "DELETE FROM envelopes",
+                    "UPDATE envelopes SET ciphertext = ciphertext WHERE message_id = 2", "DELETE FROM envelopes",
                     "UPDATE message_participants SET part = 'bcc'", "DELETE FROM message_participants"] {
-            #expect(throws: (any Error).self, "\(sql)") { try db.withWriterConnection { try $0.execute(sql) } }
+            #expect(throws: (any Error).self, "\(sql)") { try f.harness.system.withRawDatabase { try $0.execute(sql) } }
         }
         #expect(try f.harness.system.verifyArchive().ok)
         // An attacker who drops the triggers and swaps ciphertext and hash together is still caught.
-        try db.withWriterConnection { c in
-            try c.execute("DROP TRIGGER envelopes_write_once; DROP TRIGGER messages_write_once;")
+        try f.harness.system.withRawDatabase { c in
+            try c.dropTriggers("envelopes_write_once", "messages_write_once")
             let other = try #require(try c.queryOne("SELECT ciphertext FROM envelopes WHERE message_id = 3"))
             try c.run("UPDATE envelopes SET ciphertext = ? WHERE message_id = 2", try other.blob(0))
         }
         let broken = try f.harness.system.verifyArchive()
         #expect(!broken.ok && broken.failure?.contains("message 2") == true)
-        try db.withWriterConnection { c in
+        try f.harness.system.withRawDatabase { c in
             try c.execute("UPDATE messages SET ciphertext_hash = (SELECT ciphertext_hash FROM messages WHERE id = 3) WHERE id = 2")
         }
         let swapped = try f.harness.system.verifyArchive()
         #expect(!swapped.ok && swapped.failure?.contains("message 2 no longer matches what was captured: uid, key epoch or ciphertext hash") == true)
         // With message 3's seal too, message 2's own uid still disagrees with it (a seal rewritten to fit is MessageSealTests').
-        try db.withWriterConnection { c in
+        try f.harness.system.withRawDatabase { c in
             try c.execute("UPDATE messages SET seal = (SELECT seal FROM messages WHERE id = 3) WHERE id = 2")
         }
         let resealed = try f.harness.system.verifyArchive()

@@ -11,10 +11,11 @@ import Testing
 /// capture client never sent.
 @Suite("Message seals: edits behind the triggers (issue 18, point 11)")
 struct MessageSealTests {
-    static let dropTriggers = """
-        DROP TRIGGER IF EXISTS messages_write_once; DROP TRIGGER IF EXISTS message_participants_write_once;
-        DROP TRIGGER IF EXISTS message_participants_no_delete; DROP TRIGGER IF EXISTS envelopes_write_once;
-        """
+    /// The triggers a thief with the database's credentials takes out of the way first.
+    static func dropTriggers(_ db: any SQLDatabase) throws {
+        try db.dropTriggers("messages_write_once", "message_participants_write_once", "message_participants_no_delete",
+                            "envelopes_write_once")
+    }
 
     /// (what is edited, the edit on message `$1` with another message `$2` to borrow from, the group verify must name)
     static let edits: [(String, String, String)] = [
@@ -41,8 +42,8 @@ struct MessageSealTests {
     ]
 
     static func edit(_ w: HoldWorld, _ sql: String, on id: Int64, borrowing other: Int64) throws {
-        try w.system.sqlite!.database.withWriterConnection { c in
-            try c.execute(dropTriggers)
+        try w.system.withRawDatabase { c in
+            try dropTriggers(c)
             try c.execute(sql.replacingOccurrences(of: "$1", with: "\(id)").replacingOccurrences(of: "$2", with: "\(other)"))
         }
     }
@@ -66,8 +67,8 @@ struct MessageSealTests {
     func rewrittenSealIsCaught() async throws {
         let w = try await HoldWorld.make()
         let alice = try w.ids(sentBy: "alice@example.com")
-        let moved = try w.system.sqlite!.database.withWriterConnection { c -> [UInt8] in
-            try c.execute(Self.dropTriggers)
+        let moved = try w.system.withRawDatabase { c -> [UInt8] in
+            try Self.dropTriggers(c)
             try c.run("UPDATE messages SET sent_at = 0 WHERE id = ?", alice[0])
             try c.run("UPDATE message_participants SET sent_at = 0 WHERE message_id = ?", alice[0])
             let stored = try w.system.archive.read { try require(try $0.messages.stored(id: alice[0])) }
@@ -106,8 +107,8 @@ struct MessageSealTests {
     func approvalRefusesASwappedEphemeralKey() async throws {
         let w = try await DecryptionWorld.make(messages: 3)
         let request = try w.file([w.ids[0]])
-        try w.system.sqlite!.database.withWriterConnection { c in
-            try c.execute("DROP TRIGGER IF EXISTS envelopes_write_once")
+        try w.system.withRawDatabase { c in
+            try c.dropTriggers("envelopes_write_once")
             try c.run("UPDATE envelopes SET ephemeral = (SELECT ephemeral FROM envelopes WHERE message_id = ?) WHERE message_id = ?",
                       w.ids[2], w.ids[0])
         }

@@ -51,7 +51,7 @@ import Testing
         let count = try FileManager.default.contentsOfDirectory(atPath: root + "/Migrations").filter { $0.hasSuffix(".sql") }.count
         try "CREATE TABLE written_by_verify (x);".write(toFile: root + "/Migrations/\(String(format: "%04d", count + 1))_extra.sql", atomically: true, encoding: .utf8)
         #expect(throws: (any Error).self) { try CustosSystem.verifyOffline(dataDirectory: h.dir, resources: Resources(root: URL(fileURLWithPath: root))) }
-        let table = try h.system.sqlite!.database.withWriterConnection { try $0.queryOne("SELECT 1 FROM sqlite_master WHERE name = 'written_by_verify'") }
+        let table = try h.system.withRawDatabase { try $0.queryOne("SELECT 1 FROM sqlite_master WHERE name = 'written_by_verify'") }
         #expect(table == nil, "verify applied a migration")
     }
 }

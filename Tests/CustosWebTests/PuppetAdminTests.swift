@@ -96,7 +96,7 @@ import Testing
 
             // 4. Root on the server forces the puppet epoch into the table, signatures and all.
             let puppetSignatures = try puppets.map { p in try p.withDevice { try $0.endorse(transcript) } }
-            try h.system.sqlite!.database.withWriterConnection { db in
+            try h.system.withRawDatabase { db in
                 _ = try db.run("""
                     INSERT INTO key_epochs (epoch, threshold, share_count, public_key, commitments, created_at, created_by, kind,
                                             previous_epoch, transcript, transcript_hash) VALUES (2, 2, 2, ?, ?, 0, 'root', 'new_key', 1, ?, ?)

@@ -9,11 +9,11 @@ import Testing
 /// request; an administrator holds no other role and changes no one's roles of its own.
 @Suite struct ReadAuditTests {
     static func entries(_ h: Harness) throws -> Int {
-        try h.system.sqlite!.database.withWriterConnection { Int(try $0.queryOne("SELECT count(*) FROM audit_events")?.int(0) ?? 0) }
+        try h.system.withRawDatabase { Int(try $0.queryOne("SELECT count(*) FROM audit_events")?.int(0) ?? 0) }
     }
 
     static func last(_ h: Harness) throws -> (action: String, target: String, details: String) {
-        try h.system.sqlite!.database.withWriterConnection { db in
+        try h.system.withRawDatabase { db in
             let r = try #require(try db.queryOne("SELECT action, target, details FROM audit_events ORDER BY seq DESC LIMIT 1"))
             return (try r.text(0), try r.text(1), try r.text(2))
         }
@@ -50,7 +50,7 @@ import Testing
                 let page = try await browser.get(path)
                 #expect(page.status == .ok, "\(path): \(page.status)")
                 #expect(try Self.entries(h) > before, "\(path) wrote no audit entry")
-                let actions = try h.system.sqlite!.database.withWriterConnection { db in
+                let actions = try h.system.withRawDatabase { db in
                     try db.query("SELECT action FROM audit_events WHERE seq > ?", Int64(before)).map { try $0.text(0) }
                 }
                 #expect(actions.contains(action), "\(path): \(actions)")
@@ -129,13 +129,13 @@ import Testing
         }
         // Below the application, the schema refuses both.
         #expect(throws: (any Error).self) {
-            try h.system.sqlite!.database.withWriterConnection { db in
+            try h.system.withRawDatabase { db in
                 _ = try db.run("INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES (?, 'legal', 0, NULL)", other.user.id)
             }
         }
         let clerk = try await h.person("clerk", roles: [.auditor])
         #expect(throws: (any Error).self) {
-            try h.system.sqlite!.database.withWriterConnection { db in
+            try h.system.withRawDatabase { db in
                 _ = try db.run("INSERT INTO user_roles (user_id, role, granted_at, granted_by) VALUES (?, 'legal', 0, ?)", clerk.user.id, clerk.user.id)
             }
         }

@@ -36,7 +36,7 @@ struct SubkeyTests {
 
     /// Rewrites every sealed value as it was before subkeys: no version byte, sealed under the metadata.key master.
     static func downgrade(_ system: CustosSystem, master: [UInt8]) throws -> Int {
-        try system.sqlite!.database.write { c in
+        try system.withRawDatabase { c in
             var n = 0
             for col in columns {
                 let triggers = try c.query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", col.table)
@@ -62,7 +62,7 @@ struct SubkeyTests {
 
     /// (values that open under their purpose's subkey, values that open under the master itself)
     static func census(_ system: CustosSystem, master: [UInt8]) throws -> (subkey: Int, master: Int) {
-        try system.sqlite!.database.read { c in
+        try system.withRawDatabase { c in
             var counts = (subkey: 0, master: 0)
             for col in columns {
                 for r in try c.query("SELECT \(col.column), \(owner(col.table)) FROM \(col.table) WHERE \(col.column) IS NOT NULL") {
@@ -113,13 +113,13 @@ struct SubkeyTests {
         // Opening the directory re-seals every value once, in one transaction, and records it.
         let reopened = try CustosSystem.open(dataDirectory: h.dir, resources: Resources(root: Harness.repoRoot), clock: h.clock)
         #expect(try Self.census(reopened, master: master) == (subkey: downgraded, master: 0))
-        #expect(try reopened.sqlite!.database.read { try $0.queryOne("SELECT resealed FROM key_upgrades")?.int(0) } == Int64(downgraded))
+        #expect(try reopened.withRawDatabase { try $0.queryOne("SELECT resealed FROM key_upgrades")?.int(0) } == Int64(downgraded))
         #expect(try reopened.sqlite!.resealUnderSubkeys({ _, v in v }, now: 0) == nil, "a second opening re-seals nothing")
         #expect(try reopened.verifyArchive().ok && reopened.verifyAudit().ok, "the seals and the chain are as they were")
         for sql in ["UPDATE messages SET sent_at = 0", "DELETE FROM message_participants", "UPDATE hold_terms SET display = NULL",
                     "DELETE FROM matters"] {
             #expect(throws: (any Error).self, "the re-sealing left \(sql) allowed") {
-                try reopened.sqlite!.database.withWriterConnection { try $0.execute(sql) }
+                try reopened.withRawDatabase { try $0.execute(sql) }
             }
         }
 

@@ -20,7 +20,7 @@ extension Harness {
 
     /// One row count by raw SQL on the writer (test inspection only).
     func count(_ sql: String) throws -> Int {
-        try system.sqlite!.database.withWriterConnection { Int(try $0.queryOne(sql)?.int(0) ?? -1) }
+        try system.withRawDatabase { Int(try $0.queryOne(sql)?.int(0) ?? -1) }
     }
 }
 

@@ -45,7 +45,7 @@ public struct BackgroundLease: Sendable {
 
     public static func defaultHolder() -> String {
         let host = ProcessInfo.processInfo.hostName
-        let suffix = (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let suffix = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16)
         return "\(host)/\(getpid())/\(suffix)"
     }
 }

@@ -48,7 +48,7 @@ struct SQLHoldRepository: HoldRepository {
             INSERT INTO legal_holds (matter_id, sent_after, sent_before, term_count, placed_at, placed_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id
             """, matterID, after, before, terms.count, at, userID)
         for t in terms {
-            let value: any SQLBindable = t.platform ?? t.token ?? []
+            let value: any SQLBindable = t.platform.map(db.dialect.platformName) ?? t.token ?? []
             try db.run("INSERT INTO hold_terms (hold_id, kind, value, display) VALUES (?, ?, ?, ?)", id, t.kind.rawValue, value, t.display)
         }
         return id
@@ -75,7 +75,7 @@ struct SQLHoldRepository: HoldRepository {
         try db.query("SELECT kind, value, display FROM hold_terms WHERE hold_id = ? ORDER BY kind, value", holdID).compactMap { r in
             guard let kind = HoldTermKind(rawValue: try r.text(0)) else { return nil }
             return kind == .platform
-                ? HoldTerm(kind: kind, token: nil, platform: try r.text(1), display: nil)
+                ? HoldTerm(kind: kind, token: nil, platform: try r.platformName(1), display: nil)
                 : HoldTerm(kind: kind, token: try r.blob(1), platform: nil, display: try r.optionalBlob(2))
         }
     }
@@ -169,12 +169,12 @@ enum ScopeSQL {
             parts.append(id + " IN (SELECT message_id FROM message_participants WHERE domain_token IN " + list(s.domains.count) + ")")
             params += s.domains.map { $0 as any SQLBindable }
         }
-        return (parts.isEmpty ? "1" : "(" + parts.joined(separator: " AND ") + ")", params)
+        return (parts.isEmpty ? "TRUE" : "(" + parts.joined(separator: " AND ") + ")", params)
     }
 
     /// True when any of `scopes` matches; false when there is none.
     static func any(_ scopes: [ScopeTokens], id: String, time: String, message m: String) -> (sql: String, params: [any SQLBindable]) {
-        guard !scopes.isEmpty else { return ("0", []) }
+        guard !scopes.isEmpty else { return ("FALSE", []) }
         let each = scopes.map { predicate($0, id: id, time: time, message: m) }
         return ("(" + each.map(\.sql).joined(separator: " OR ") + ")", each.flatMap(\.params))
     }

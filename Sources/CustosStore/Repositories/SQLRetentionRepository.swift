@@ -34,7 +34,7 @@ struct SQLRetentionRepository: RetentionRepository {
             JOIN users u ON u.id = r.created_by ORDER BY r.kind DESC, r.id
             """).compactMap { r in
             guard let kind = RetentionRuleKind(rawValue: try r.text(1)) else { return nil }
-            return RetentionRule(id: try r.int(0), kind: kind, platform: kind == .platform ? try r.text(2) : nil,
+            return RetentionRule(id: try r.int(0), kind: kind, platform: kind == .platform ? try r.platformName(2) : nil,
                                  token: kind == .conversation ? try r.blob(2) : nil, display: try r.optionalBlob(3),
                                  className: try r.text(4), createdAt: try r.int(5), createdBy: try r.text(6))
         }
@@ -42,7 +42,7 @@ struct SQLRetentionRepository: RetentionRepository {
 
     func addRule(kind: RetentionRuleKind, platform: String?, token: [UInt8]?, display: [UInt8]?, className: String,
                  by userID: Int64, at: Int64) throws -> Int64 {
-        let value: any SQLBindable = platform ?? token ?? []
+        let value: any SQLBindable = platform.map(db.dialect.platformName) ?? token ?? []
         return try db.insert("INSERT INTO retention_rules (kind, value, display, class, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                    kind.rawValue, value, display, className, at, userID)
     }
@@ -52,7 +52,7 @@ struct SQLRetentionRepository: RetentionRepository {
     }
 
     func startRun(dryRun: Bool, actor: String, at: Int64) throws -> Int64 {
-        return try db.insert("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (?, ?, ?) RETURNING id", at, dryRun ? 1 : 0, actor)
+        return try db.insert("INSERT INTO disposition_runs (started_at, dry_run, actor) VALUES (?, ?, ?) RETURNING id", at, dryRun, actor)
     }
 
     func finishRun(id: Int64, due: Int, held: Int, disposed: Int, at: Int64) throws {

@@ -14,6 +14,15 @@ public enum SQLDialect: Sendable {
         }
     }
 
+    /// A platform name in a column that otherwise holds a blind token (hold terms, retention rules): SQLite keeps
+    /// either in one untyped column; PostgreSQL's is BYTEA, so the name goes in as its UTF-8 bytes.
+    func platformName(_ name: String) -> any SQLBindable {
+        switch self {
+        case .sqlite: return name
+        case .postgres: return Array(name.utf8)
+        }
+    }
+
     /// The UTC calendar month ("2024-05") of a column holding seconds since 1970.
     func utcMonth(_ column: String) -> String {
         switch self {
@@ -27,6 +36,8 @@ public enum SQLDialect: Sendable {
 /// as `SQLRow`s. `SQLiteConnection` is one; the PostgreSQL store supplies the other.
 public protocol SQLDatabase: AnyObject {
     var dialect: SQLDialect { get }
+    /// Runs statements without parameters (SQLite may take several at once, PostgreSQL one).
+    func execute(_ sql: String) throws
     /// Runs one statement and returns the number of rows it changed.
     @discardableResult
     func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int

@@ -77,6 +77,12 @@ public struct SQLRow: Sendable {
     /// The number of columns.
     public var count: Int { values.count }
 
+    /// A platform name stored by `SQLDialect.platformName`: text in SQLite, UTF-8 bytes in PostgreSQL.
+    public func platformName(_ i: Int) throws -> String {
+        if case .blob(let bytes) = self[i], let name = String(validating: bytes, as: UTF8.self) { return name }
+        return try text(i)
+    }
+
     /// An INTEGER column.
     public func int(_ i: Int) throws -> Int64 {
         guard let v = try optionalInt(i) else { throw mismatch(i, "integer") }
