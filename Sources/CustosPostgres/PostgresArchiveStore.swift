@@ -58,8 +58,9 @@ public final class PostgresArchiveStore: ArchiveStore {
     }
 
     deinit {
-        // Not waited for: a store may be let go on any thread, an event loop's included.
-        for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in } }
+        // Not waited for: a store may be let go on any thread, an event loop's included. Each connection is kept
+        // alive by its own completion handler until it has closed (postgres-nio requires that of a connection).
+        for connection in idle.withLock({ $0 }) { connection.close().whenComplete { _ in withExtendedLifetime(connection) {} } }
     }
 
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
@@ -140,7 +141,7 @@ public final class PostgresArchiveStore: ArchiveStore {
                 if (try? lent.query("SELECT 1", logger: logger).wait()) != nil {
                     idle.withLock { $0.append(lent) }
                 } else {
-                    lent.close().whenComplete { _ in }
+                    lent.close().whenComplete { _ in withExtendedLifetime(lent) {} }
                 }
             }
             throw error

@@ -23,12 +23,12 @@ public final class PostgresSQLSession: SQLDatabase {
 
     @discardableResult
     public func run(_ sql: String, parameters: [any SQLBindable]) throws -> Int {
-        let result = try wait(connection.query(try Self.query(sql, parameters), logger: logger))
+        let result = try wait(connection.query(try Self.query(sql, parameters), logger: logger), sql)
         return result.metadata.rows ?? 0
     }
 
     public func query(_ sql: String, parameters: [any SQLBindable]) throws -> [SQLRow] {
-        try wait(connection.query(try Self.query(sql, parameters), logger: logger)).rows.map(Self.row)
+        try wait(connection.query(try Self.query(sql, parameters), logger: logger), sql).rows.map(Self.row)
     }
 
     public func queryOne(_ sql: String, parameters: [any SQLBindable]) throws -> SQLRow? {
@@ -53,14 +53,14 @@ public final class PostgresSQLSession: SQLDatabase {
 
     /// Runs one statement without parameters (transaction control, locks).
     public func execute(_ sql: String) throws {
-        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger))
+        _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), sql)
     }
 
-    private func wait<T>(_ future: EventLoopFuture<T>) throws -> T {
+    private func wait<T>(_ future: EventLoopFuture<T>, _ sql: String) throws -> T {
         do {
             return try future.wait()
         } catch {
-            throw PostgresStoreError(error)
+            throw PostgresStoreError(error, statement: sql)
         }
     }
 
@@ -139,9 +139,18 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     case unsupportedColumn(String, String)
     case pool(String)
 
-    init(_ error: any Error) {
+    /// `statement` (the SQL text, whose values are bound and never in it) is kept only for the errors that mean the
+    /// statement itself is wrong for this server (syntax, an unknown function or column, a type mismatch): a bug to
+    /// fix, which its text locates.
+    init(_ error: any Error, statement: String? = nil) {
         if let error = error as? PostgresStoreError { self = error; return }
-        self = .server(reason: serverReason(error), state: serverState(error))
+        let state = serverState(error)
+        var reason = serverReason(error)
+        if let statement, let state, state.hasPrefix("42") {
+            reason += " in: " + String(statement.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .joined(separator: " ").prefix(300))
+        }
+        self = .server(reason: reason, state: state)
     }
 
     /// The SQLSTATE of a server refusal, e.g. "40001" for a serialisation failure.

@@ -16,7 +16,6 @@ struct Demo: AsyncParsableCommand {
 
     @Option(help: "Data directory for the demo (default: a new temporary directory).") var data: String?
 
-    @Option(help: ArgumentHelp("The archive's database: a postgres:// URL, or the SQLite file in the data directory when not given.", valueName: "url")) var database: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Also write the demo credentials as JSON to this file (mode 0600).") var credentials: String?

@@ -19,7 +19,7 @@ struct ArchiveIntegrityTests {
             let victim = try archive.system.withRawDatabase { db in
                 let id = try #require(try db.query("SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET 6").first).int(0)
                 try db.dropTriggers("envelopes_write_once")
-                let changed = try db.run("UPDATE envelopes SET ciphertext = zeroblob(length(ciphertext)) WHERE message_id = ?", id)
+                let changed = try db.run(db.portable("UPDATE envelopes SET ciphertext = zeroblob(length(ciphertext)) WHERE message_id = ?"), id)
                 #expect(changed == 1)
                 return id
             }
@@ -39,7 +39,7 @@ struct ArchiveIntegrityTests {
                 "UPDATE message_participants SET part = 'bcc'", "DELETE FROM message_participants",
             ]
             for sql in statements {
-                let changed = try? archive.system.withRawDatabase { db in try db.run(sql) }
+                let changed = try? archive.system.withRawDatabase { db in try db.run(db.portable(sql)) }
                 #expect(changed == nil, "\(sql) must fail")
             }
             #expect(try archive.count("SELECT count(*) FROM messages") == 3)

@@ -3,6 +3,7 @@ import CustosCaptureClient
 import CustosCore
 import CustosCrypto
 import CustosRuntime
+import CustosTestSupport
 import CustosStore
 import CustosWeb
 import Foundation
@@ -72,8 +73,7 @@ struct EnronCaptureTests {
 /// P1: the database file and its WAL hold no subject, body line or address of the captured mail.
 enum P1Checks {
     static func databaseRevealsNoContent(_ archive: TestArchive, _ mails: [RawMail]) throws {
-        let db = CustosSystem.databasePath(archive.dir)
-        let haystack = ByteHaystack(files: [db, db + "-wal"])
+        let haystack = ByteHaystack(files: try TestDatabase.storageFiles(archive.system))
         #expect(haystack.count > 0)
         // Positive control: clear text the database does hold (an audited token name) is found.
         #expect(haystack.contains(Array("test capture".utf8)))

@@ -1,5 +1,6 @@
 import CustosCore
 import CustosCrypto
+import CustosTestSupport
 import Foundation
 
 /// One mail file read as plain bytes, for checks made independently of the parsers.
@@ -130,6 +131,6 @@ struct ByteHaystack {
     /// Whether `needle` occurs anywhere in a file's raw bytes (for short binary secrets).
     static func file(_ path: String, contains needle: [UInt8]) -> Bool {
         guard let data = FileManager.default.contents(atPath: path), !needle.isEmpty else { return false }
-        return data.range(of: Data(needle)) != nil
+        return ByteSearch.contains(data, needle)
     }
 }

@@ -16,24 +16,89 @@ public enum TestDatabase {
 
     /// The owner role's password on this process's test server, once one has started.
     static let ownerPassword = Mutex<String?>(nil)
+    /// The cluster's superuser password and data folder, for the file scans below.
+    static let cluster = Mutex<(password: String, data: String)?>(nil)
 
-    /// A new, empty database for one test archive.
+    /// A new, empty archive database for one test: a copy of a template migrated once per process (by the owner
+    /// role, granting the application role its privileges, as `custos migrate` does), so a test starts from one
+    /// CREATE DATABASE instead of a migration of its own.
     public static func make(resources: Resources) async throws -> ArchiveDatabase {
         guard isPostgres else { return .sqlite }
         let server = try await TestPostgresServer.shared.value
         ownerPassword.withLock { $0 = server.passwords[TestPostgresServer.ownerRole] }
-        let name = try await server.makeDatabase()
-        let migrator = try PostgresMigrator(directory: resources.postgresMigrations)
-        do {
-            _ = try await server.endpoint(database: name, role: TestPostgresServer.ownerRole).withConnection(logger: server.logger) {
-                try await migrator.migrate($0, applicationRole: TestPostgresServer.applicationRole, logger: server.logger)
-            }
-        } catch let error as PostgresMigrationError {
-            throw error
-        } catch {
-            throw TestServerError("migrating \(name): \(serverReason(error))")
-        }
+        cluster.withLock { $0 = (server.passwords[TestPostgresServer.superuser] ?? "", server.directory + "/data") }
+        let template = try await template(resources: resources, server: server).value
+        let name = "custos_archive_" + String(copies.withLock { $0 += 1; return $0 })
+        // A database's own ACL is not copied from its template: only the application role may connect, as after migrating.
+        try await server.superuserSQL([
+            // FILE_COPY: PostgreSQL 15's default writes the whole template into the WAL for each copy, hundreds of MiB
+            // over a run, which the file scans below would then read.
+            "CREATE DATABASE \(name) TEMPLATE \(template) OWNER \(TestPostgresServer.ownerRole) STRATEGY FILE_COPY",
+            "REVOKE ALL ON DATABASE \(name) FROM PUBLIC",
+            "GRANT CONNECT ON DATABASE \(name) TO \(TestPostgresServer.applicationRole)",
+        ])
         return .postgres(server.endpoint(database: name, role: TestPostgresServer.applicationRole))
+    }
+
+    private static let copies = Mutex(0)
+    private static let templateTask = Mutex<Task<String, any Error>?>(nil)
+
+    /// The migrated template, made by the first test that asks.
+    private static func template(resources: Resources, server: TestPostgresServer) -> Task<String, any Error> {
+        templateTask.withLock { task in
+            if let task { return task }
+            let made = Task<String, any Error> {
+                let name = try await server.makeDatabase()
+                let migrator = try PostgresMigrator(directory: resources.postgresMigrations)
+                do {
+                    _ = try await server.endpoint(database: name, role: TestPostgresServer.ownerRole).withConnection(logger: server.logger) {
+                        try await migrator.migrate($0, applicationRole: TestPostgresServer.applicationRole, logger: server.logger)
+                    }
+                } catch let error as PostgresMigrationError {
+                    throw error
+                } catch {
+                    throw TestServerError("migrating the template \(name): \(serverReason(error))")
+                }
+                return name
+            }
+            task = made
+            return made
+        }
+    }
+}
+
+extension TestDatabase {
+    /// Every file in which `system`'s database keeps its rows, as a thief who copies the storage gets them: SQLite's
+    /// file, WAL and shared memory; on PostgreSQL, after a CHECKPOINT (so nothing waits in memory), the files of that
+    /// database and the cluster's WAL.
+    public static func storageFiles(_ system: CustosSystem) throws -> [String] {
+        switch system.database {
+        case .sqlite:
+            let db = CustosSystem.databasePath(system.dataDirectory)
+            return [db, db + "-wal", db + "-shm"]
+        case .postgres(let endpoint):
+            guard let (password, data) = cluster.withLock({ $0 }) else { throw TestServerError("no PostgreSQL test server was started") }
+            let admin = endpoint.signedIn(as: TestPostgresServer.superuser, password: password)
+            let store = try PostgresArchiveStore(endpoint: admin, migrations: system.resources.postgresMigrations, connections: 1)
+            defer { try? store.close() }
+            let oid = try store.withAutocommitSQL { db -> Int64 in
+                try db.execute("CHECKPOINT")
+                return try db.queryOne("SELECT CAST(oid AS BIGINT) FROM pg_database WHERE datname = current_database()")?.int(0) ?? -1
+            }
+            let base = "\(data)/base/\(oid)"
+            var files = ((try? FileManager.default.subpathsOfDirectory(atPath: base)) ?? []).map { base + "/" + $0 }
+            // The WAL is the whole cluster's, every test's database in it: the segments written in the last five
+            // minutes hold what this test wrote (a test runs for seconds) and keep the scan to a few of them.
+            let wal = "\(data)/pg_wal"
+            let recent = Date().addingTimeInterval(-300)
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: wal)) ?? [] where name.count == 24 {
+                let path = wal + "/" + name
+                if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified > recent {
+                    files.append(path)
+                }
+            }
+            return files
+        }
     }
 }
 
@@ -81,6 +146,59 @@ extension SQLDatabase {
                     try execute("ALTER TABLE \(try row.text(0)) DISABLE TRIGGER \(name)")
                 }
             }
+        }
+    }
+}
+
+extension SQLDatabase {
+    /// `bytes` as a literal of this engine: x'…' in SQLite, '\x…'::bytea in PostgreSQL.
+    public func blobLiteral(_ bytes: [UInt8]) -> String {
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        switch dialect {
+        case .sqlite: return "x'\(hex)'"
+        case .postgres: return "'\\x\(hex)'::bytea"
+        }
+    }
+
+    /// An expression for as many zero bytes as `lengthExpression` says.
+    public func zeroBlob(_ lengthExpression: String) -> String {
+        switch dialect {
+        case .sqlite: return "zeroblob(\(lengthExpression))"
+        case .postgres: return "decode(repeat('00', \(lengthExpression)), 'hex')"
+        }
+    }
+
+    /// `sql` with SQLite's randomblob(n) and zeroblob(n) written for this engine.
+    public func portable(_ sql: String) -> String {
+        var out = sql
+        while let r = out.range(of: #"randomblob\((\d+)\)"#, options: .regularExpression) {
+            let n = Int(out[r].dropFirst("randomblob(".count).dropLast()) ?? 32
+            out.replaceSubrange(r, with: blobLiteral((0..<n).map { _ in UInt8.random(in: 0...255) }))
+        }
+        if dialect == .postgres {
+            while let r = out.range(of: #"zeroblob\(([^()]*(\([^()]*\))?)\)"#, options: .regularExpression) {
+                let inner = String(out[r].dropFirst("zeroblob(".count).dropLast())
+                out.replaceSubrange(r, with: zeroBlob(inner))
+            }
+        }
+        return out
+    }
+
+    /// Makes every audit append whose action is `action` (any, when nil) fail, as a full disk or a broken log
+    /// would; `dropTriggers("audit_down")` ends it.
+    public func failAuditAppends(action: String? = nil, message: String = "disk on fire") throws {
+        switch dialect {
+        case .sqlite:
+            let when = action.map { " WHEN NEW.action = '\($0)'" } ?? ""
+            try execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events\(when) BEGIN SELECT RAISE(ABORT, '\(message)'); END;")
+        case .postgres:
+            let condition = action.map { "NEW.action = '\($0)'" } ?? "TRUE"
+            try execute("""
+                CREATE OR REPLACE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS $f$
+                BEGIN IF \(condition) THEN RAISE EXCEPTION '\(message)'; END IF; RETURN NEW; END $f$
+                """)
+            try execute("DROP TRIGGER IF EXISTS audit_down ON audit_events")
+            try execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_down()")
         }
     }
 }

@@ -68,9 +68,9 @@ import Testing
     @Test func reorderedEntriesAreNamed() async throws {
         let h = try await Self.populated()
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
-        try Self.tamper(h, "UPDATE audit_events SET seq = -1 WHERE seq = 30",
+        try Self.tamper(h, "UPDATE audit_events SET seq = 1000000 WHERE seq = 30",
                         "UPDATE audit_events SET seq = 30 WHERE seq = 31",
-                        "UPDATE audit_events SET seq = 31 WHERE seq = -1")
+                        "UPDATE audit_events SET seq = 31 WHERE seq = 1000000")
         let r = try h.system.verifyAudit()
         #expect(!r.ok)
         #expect(r.failedSeq == 30)
@@ -177,7 +177,7 @@ import Testing
         let h = try await Harness.make()
         defer { try? FileManager.default.removeItem(atPath: h.dir) }
         try h.system.withRawDatabase { db in
-            try db.execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;")
+            try db.failAuditAppends()
         }
         let before = try h.system.users.all().count
         await #expect(throws: DomainError.auditUnavailable) {
@@ -208,7 +208,7 @@ import Testing
             try await b.signIn("boss", boss.password, totp: h.code(boss.totpSecret!))
             try await b.get("/admin/users/new")
             try h.system.withRawDatabase { db in
-                try db.execute("CREATE TRIGGER audit_down BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'x'); END;")
+                try db.failAuditAppends(message: "x")
             }
             let r = try await b.post("/admin/users", [("username", "ghost"), ("display_name", "G"), ("role", "legal")])
             #expect(r.status == .serviceUnavailable)

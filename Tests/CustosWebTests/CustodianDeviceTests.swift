@@ -1,4 +1,5 @@
 import CustosCore
+import CustosTestSupport
 import CustosCrypto
 import CustosWeb
 import Foundation
@@ -27,7 +28,7 @@ import Testing
             #expect(page.contains("custos custodian enrol --server http://localhost --key custodian.key --code \(code)"))
             #expect(page.contains("valid for 15 minutes"))
             // Only the code's hash is kept.
-            #expect(!SecretsAtRestTests.contains(SecretsAtRestTests.bytes(ofDatabaseIn: h.dir), Array(code.utf8)))
+            #expect(!SecretsAtRestTests.contains(try SecretsAtRestTests.bytes(ofDatabaseOf: h.system), Array(code.utf8)))
 
             let enrolled = try await D.enrol(client, code: code, keys: keys)
             #expect(enrolled.status == .created)
@@ -216,11 +217,13 @@ import Testing
             #expect(try await D.send(client, .get, path, headers: try D.headers(keys, method: "GET", path: path, time: h.clock.now())).status == .ok)
         }
         var everything: [UInt8] = []
-        let files = FileManager.default.enumerator(atPath: h.dir)?.compactMap { $0 as? String } ?? []
+        // The data directory and, on PostgreSQL, the database's own files.
+        let files = (FileManager.default.enumerator(atPath: h.dir)?.compactMap { $0 as? String } ?? []).map { h.dir + "/" + $0 }
+            + (TestDatabase.isPostgres ? try TestDatabase.storageFiles(h.system) : [])
         for file in files {
-            if let data = FileManager.default.contents(atPath: h.dir + "/" + file) { everything += [UInt8](data) }
+            if let data = FileManager.default.contents(atPath: file) { everything += [UInt8](data) }
         }
-        #expect(files.contains("custos.sqlite"))
+        #expect(files.contains { $0.hasSuffix(TestDatabase.isPostgres ? "pg_wal" : "custos.sqlite") || $0.contains("/base/") })
         // The public keys are there (so the search below looks in the right place) …
         #expect(SecretsAtRestTests.contains(everything, keys.identity.signingKey))
         #expect(SecretsAtRestTests.contains(everything, keys.identity.encryptionKey.bytes))

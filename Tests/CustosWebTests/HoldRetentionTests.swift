@@ -153,7 +153,7 @@ struct HoldRetentionTests {
         }
         refused("INSERT INTO disposals (message_id, run_id, disposed_at) VALUES (?, ?, ?)", carol, run, future, containing: "legal hold")
         refused("DELETE FROM envelopes WHERE message_id = ?", carol, containing: "legal hold")
-        refused("UPDATE envelopes SET ciphertext = x'00' WHERE message_id = ?", carol, containing: "write-once")
+        refused("UPDATE envelopes SET ciphertext = ciphertext WHERE message_id = ?", carol, containing: "write-once")
         refused("DELETE FROM messages WHERE id = ?", carol, containing: "write-once")
         refused("UPDATE messages SET retention_class = 'default' WHERE id = ?", carol, containing: "write-once")
         refused("UPDATE legal_holds SET sent_after = ? WHERE id = ?", future, hold, containing: "scope is fixed")
@@ -173,7 +173,7 @@ struct HoldRetentionTests {
         #expect(!report.ok)
         #expect(report.failure?.contains("without an audited disposal") == true)
         // Releasing a hold behind the application's back is detected too.
-        try w.sql("UPDATE legal_holds SET released_at = ?, released_by = ?, release_reason = x'00' WHERE id = ?", future, w.legal.user.id, hold)
+        try w.sql("UPDATE legal_holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?", future, w.legal.user.id, [UInt8(0)], hold)
         #expect(try w.system.verifyArchive().failure == "legal hold \(hold) was released without an audited release")
     }
 

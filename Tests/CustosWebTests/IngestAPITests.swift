@@ -135,7 +135,7 @@ import Testing
         let items = [try f.item(secretLine, uid: "email:p1", from: "ceo.person@bigbank.example", to: "counsel@lawfirm.example")]
         let token = try #require(try f.harness.system.captureTokens.authenticate(f.token))
         _ = try f.harness.system.ingest.ingest(items, token: token, client: "t")
-        let bytes = SecretsAtRestTests.bytes(ofDatabaseIn: f.harness.dir)
+        let bytes = try SecretsAtRestTests.bytes(ofDatabaseOf: f.harness.system)
         for needle in [secretLine, "ceo.person@bigbank.example", "bigbank.example", "counsel@lawfirm", "Alice A.", "thread-1@example.com"] {
             #expect(!SecretsAtRestTests.contains(bytes, Array(needle.utf8)), "\(needle) found in the database")
         }

@@ -44,7 +44,7 @@ struct MessageSealTests {
     static func edit(_ w: HoldWorld, _ sql: String, on id: Int64, borrowing other: Int64) throws {
         try w.system.withRawDatabase { c in
             try dropTriggers(c)
-            try c.execute(sql.replacingOccurrences(of: "$1", with: "\(id)").replacingOccurrences(of: "$2", with: "\(other)"))
+            try c.execute(c.portable(sql.replacingOccurrences(of: "$1", with: "\(id)").replacingOccurrences(of: "$2", with: "\(other)")))
         }
     }
 

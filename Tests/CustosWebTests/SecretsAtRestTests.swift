@@ -1,6 +1,7 @@
 import CustosCore
 import CustosCrypto
 import CustosRuntime
+import CustosTestSupport
 import CustosWeb
 import Foundation
 import Testing
@@ -8,23 +9,18 @@ import Testing
 /// P1 and P6 for the secrets of this layer: no password, session token or TOTP secret in the
 /// database file or its WAL; no default credentials anywhere.
 @Suite struct SecretsAtRestTests {
-    static func bytes(ofDatabaseIn dir: String) -> [UInt8] {
+    /// Every byte the archive's database keeps on disk, on either engine (`TestDatabase.storageFiles`).
+    static func bytes(ofDatabaseOf system: CustosSystem) throws -> [UInt8] {
         var all: [UInt8] = []
-        for suffix in ["", "-wal", "-shm"] {
-            if let d = FileManager.default.contents(atPath: dir + "/custos.sqlite" + suffix) { all += [UInt8](d) }
+        for path in try TestDatabase.storageFiles(system) {
+            if let d = FileManager.default.contents(atPath: path) { all += [UInt8](d) }
         }
         return all
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        var i = 0
-        while i <= haystack.count - needle.count {
-            if haystack[i] == first && Array(haystack[i..<i + needle.count]) == needle { return true }
-            i += 1
-        }
-        return false
+        return ByteSearch.contains(haystack, needle)
     }
 
     @Test func passwordsTokensAndTOTPSecretsNeverReachTheDatabaseInClear() async throws {
@@ -38,7 +34,7 @@ import Testing
             let newPassword = "a much longer passphrase 42"
             try await b.get("/account/password")
             try await b.post("/account/password", [("current_password", p.password), ("new_password", newPassword), ("confirm_password", newPassword)])
-            let db = Self.bytes(ofDatabaseIn: h.dir)
+            let db = try Self.bytes(ofDatabaseOf: h.system)
             #expect(!db.isEmpty)
             for (label, needle) in [("one-time password", h.admin.oneTimePassword), ("password", p.password),
                                     ("new password", newPassword), ("session token", sessionToken),
@@ -57,7 +53,7 @@ import Testing
             let attrs = try FileManager.default.attributesOfItem(atPath: h.dir + "/keys/" + name)
             #expect((attrs[.posixPermissions] as? Int) == 0o600, "\(name) must be mode 0600")
             let key = try #require(FileManager.default.contents(atPath: h.dir + "/keys/" + name))
-            #expect(!Self.contains(Self.bytes(ofDatabaseIn: h.dir), [UInt8](key)), "server key \(name) is in the database")
+            #expect(!Self.contains(try Self.bytes(ofDatabaseOf: h.system), [UInt8](key)), "server key \(name) is in the database")
         }
     }
 

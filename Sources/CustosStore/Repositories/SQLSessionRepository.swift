@@ -42,7 +42,7 @@ struct SQLSessionRepository: SessionRepository {
     }
 
     func deleteAll(userID: Int64, except keep: Int64?) throws {
-        try db.run("DELETE FROM sessions WHERE user_id = ? AND id IS NOT ?", userID, keep)
+        try db.run("DELETE FROM sessions WHERE user_id = ? AND id IS DISTINCT FROM ?", userID, keep)
     }
 
     @discardableResult
