@@ -3,7 +3,6 @@ import CustosStore
 import Dispatch
 import Foundation
 import Logging
-import Metrics
 import NIOCore
 import NIOPosix
 import PostgresNIO
@@ -66,7 +65,7 @@ public final class PostgresArchiveStore: ArchiveStore {
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
         let started = ContinuousClock.now
         return try writerLock.withLock {
-            Metrics.Timer(label: WriterWait.metricName).record(duration: ContinuousClock.now - started)
+            WriterWait.record(ContinuousClock.now - started)
             return try transaction("BEGIN ISOLATION LEVEL READ COMMITTED", lock: true) { try body(SQLUnitOfWork($0)) }
         }
     }

@@ -7,7 +7,7 @@ public enum WriterWait {
     public static let metricName = "custos_db_write_wait_seconds"
 
     /// Records one wait; a label lookup in the backend, small beside the transaction that follows.
-    static func record(_ waited: Duration) {
+    public static func record(_ waited: Duration) {
         Metrics.Timer(label: metricName).record(duration: waited)
     }
 }
