@@ -102,6 +102,13 @@ public final class PostgresArchiveStore: ArchiveStore {
         try withConnection { connection in try body(PostgresSQLSession(connection: connection, logger: logger)) }
     }
 
+    /// Lends `body` one write transaction under the archive's write lock with the repositories' SQL interface, for
+    /// a tool signed in as the owner that must change the tables as a whole (`custos migrate-store`): it commits
+    /// only if `body` returns, so a failure part-way leaves the database as it was.
+    public func withOwnerTransaction<T>(_ body: (any SQLDatabase) throws -> T) throws -> T {
+        try transaction("BEGIN", lock: true, body)
+    }
+
     /// Runs `body` in one transaction opened by `begin`; with `lock`, after taking the archive's write lock.
     private func transaction<T>(_ begin: String, lock: Bool, _ body: (PostgresSQLSession) throws -> T) throws -> T {
         try withConnection { connection in

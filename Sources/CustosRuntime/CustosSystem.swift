@@ -19,6 +19,14 @@ public enum ArchiveDatabase: Sendable {
             throw StartupError("--database: \(error)")
         }
     }
+
+    /// Where the archive lives, in words safe to print (a URL never shows a password).
+    public var displayName: String {
+        switch self {
+        case .sqlite: "the SQLite file in the data directory"
+        case .postgres(let endpoint): endpoint.displayURL
+        }
+    }
 }
 
 /// One opened data directory: its keys, database and the domain services wired to them.
@@ -178,13 +186,7 @@ public struct CustosSystem: Sendable {
     public static func verifyOffline(dataDirectory: String, database: ArchiveDatabase = .sqlite, resources: Resources,
                                      anchorFiles: [String] = [])
         throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) {
-        let publicKey = try ServerKeys.auditPublicKey(in: keysPath(dataDirectory))
-        let head = try AuditHeadFile.read(from: headPath(dataDirectory))
-        let anchors = try readAnchors(anchorFiles)
-        let verify = { (uow: any UnitOfWork) throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) in
-            let audit = try AuditVerifier(publicKey: publicKey).verify(uow, head: head, anchors: anchors)
-            return (audit, audit.ok ? try ArchiveVerifier().verify(uow) : nil)
-        }
+        let verify = try offlineVerifier(dataDirectory: dataDirectory, anchorFiles: anchorFiles)
         switch database {
         case .sqlite:
             return try SQLiteArchiveStore.readOnly(path: databasePath(dataDirectory), migrations: resources.migrations, verify)
@@ -193,6 +195,19 @@ public struct CustosSystem: Sendable {
             let store = try PostgresArchiveStore(endpoint: endpoint, migrations: resources.postgresMigrations, connections: 1)
             defer { try? store.close() }
             return try store.read(verify)
+        }
+    }
+
+    /// `custos verify`'s checks as one function of a unit of work: the chain, its checkpoints and the signed head
+    /// against the data directory's public key and head file (and any anchored heads), then every envelope.
+    public static func offlineVerifier(dataDirectory: String, anchorFiles: [String] = []) throws
+        -> @Sendable (any UnitOfWork) throws -> (audit: AuditVerifier.Report, archive: ArchiveVerifier.Report?) {
+        let publicKey = try ServerKeys.auditPublicKey(in: keysPath(dataDirectory))
+        let head = try AuditHeadFile.read(from: headPath(dataDirectory))
+        let anchors = try readAnchors(anchorFiles)
+        return { uow in
+            let audit = try AuditVerifier(publicKey: publicKey).verify(uow, head: head, anchors: anchors)
+            return (audit, audit.ok ? try ArchiveVerifier().verify(uow) : nil)
         }
     }
 

@@ -18,12 +18,17 @@ public final class SQLiteArchiveStore: ArchiveStore {
     /// Runs `body` on one read-only snapshot of the database at `path`, for offline verification: nothing is written,
     /// and a database whose migrations are behind the files (or differ from them) is refused, not migrated.
     public static func readOnly<T>(path: String, migrations: URL, _ body: (any UnitOfWork) throws -> T) throws -> T {
+        try readOnlySQL(path: path, migrations: migrations) { try body(SQLUnitOfWork($0)) }
+    }
+
+    /// The same read-only snapshot as `readOnly`, lent as plain SQL: for copying the tables out as they are.
+    public static func readOnlySQL<T>(path: String, migrations: URL, _ body: (any SQLDatabase) throws -> T) throws -> T {
         guard FileManager.default.fileExists(atPath: path) else { throw SQLiteError.open(path: path, message: "no such file") }
         let connection = try SQLiteConnection(path: path, readOnly: true)
         try Migrator(directory: migrations).check(connection: connection)
         try connection.execute("BEGIN")
         defer { try? connection.execute("ROLLBACK") }
-        return try body(SQLUnitOfWork(connection))
+        return try body(connection)
     }
 
     public func write<T>(_ body: (any UnitOfWork) throws -> T) throws -> T {
