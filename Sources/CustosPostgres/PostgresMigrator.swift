@@ -28,8 +28,10 @@ public struct PostgresMigrator: Sendable {
     /// Applies the pending migrations on `connection` (signed in as the owner role) and returns them; an
     /// already-current database gets none. Then grants `applicationRole` its privileges. Refuses when the
     /// owner is a superuser or the application role could act as the owner.
+    /// With `applicationRole` nil (`custos demo` on a database its own role owns) nothing is granted: the owner
+    /// itself will serve.
     public func migrate(
-        _ connection: PostgresConnection, applicationRole: String, logger: Logger
+        _ connection: PostgresConnection, applicationRole: String?, logger: Logger
     ) async throws -> [PostgresMigration] {
         try await Self.checkRoles(connection, applicationRole: applicationRole, logger: logger)
         var applied: [PostgresMigration] = []
@@ -60,7 +62,7 @@ public struct PostgresMigrator: Sendable {
                 applied.append(migration)
             }
         }
-        try await grant(connection, applicationRole: applicationRole, logger: logger)
+        if let applicationRole { try await grant(connection, applicationRole: applicationRole, logger: logger) }
         return applied
     }
 
@@ -96,14 +98,15 @@ public struct PostgresMigrator: Sendable {
 
     /// The owner may not be a superuser (its tables would escape every check); the application role must exist
     /// and be unable to create, own or become anything.
-    static func checkRoles(_ connection: PostgresConnection, applicationRole role: String, logger: Logger) async throws {
-        guard ApplicationPrivileges.isPlainIdentifier(role) else { throw PostgresMigrationError.badRoleName(role) }
+    static func checkRoles(_ connection: PostgresConnection, applicationRole role: String?, logger: Logger) async throws {
+        if let role, !ApplicationPrivileges.isPlainIdentifier(role) { throw PostgresMigrationError.badRoleName(role) }
         for try await (owner, superuser) in try await connection.query(
             "SELECT rolname, rolsuper FROM pg_roles WHERE rolname = current_user", logger: logger
         ).decode((String, Bool).self) where superuser {
             throw PostgresMigrationError.unsafeRole(role: owner, reason: "(the migrating owner) is a superuser; "
                 + "migrate as a role that owns the database and nothing more")
         }
+        guard let role else { return }
         let rows = try await connection.query("""
             SELECT rolsuper OR rolcreaterole OR rolcreatedb OR rolbypassrls OR rolreplication,
                    rolname = current_user OR pg_has_role(rolname, current_user, 'MEMBER')

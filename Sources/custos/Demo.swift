@@ -20,12 +20,25 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Port to listen on.") var port = 8080
     @Option(help: "Also write the demo credentials as JSON to this file (mode 0600).") var credentials: String?
     @Flag(help: "Skip capturing the sample corpus.") var noSample = false
+    @Option(help: ArgumentHelp("An empty PostgreSQL database for the demo's archive (the keys stay in the data directory). "
+                               + "When the URL's role owns the database, the demo migrates it and serves as that role; "
+                               + "otherwise run `custos migrate` first. Without it, the SQLite file in the data directory.",
+                               valueName: "url"))
+    var database: String?
 
     func run() async throws {
         let dir = data ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("custos-demo-\(UUID().uuidString.prefix(8))")
         let resources = try Resources.locate()
-        let (system, setupAdmin) = try await CustosSystem.initialize(dataDirectory: dir, resources: resources, adminUsername: "setup-admin",
-                                                                     clock: ServerClock.make())
+        let archiveDatabase = try ArchiveDatabase(option: database)
+        if let database {
+            if let applied = try await PostgresSchema.migrateIfOwner(url: database, resources: resources) {
+                say("Demo database \(archiveDatabase.displayName): \(applied.isEmpty ? "schema current" : "applied \(applied.joined(separator: ", "))"). "
+                    + "The demo serves as the database's owner; a real deployment serves as an application role "
+                    + "(custos migrate --application-role).")
+            }
+        }
+        let (system, setupAdmin) = try await CustosSystem.initialize(dataDirectory: dir, database: archiveDatabase, resources: resources,
+                                                                     adminUsername: "setup-admin", clock: ServerClock.make())
         let actor = Actor.system("custos demo")
         // The set-up admin from `init` is disabled: the demo users below are the ones to use.
         try system.users.setDisabled(userID: setupAdmin.user.id, disabled: true, actor: actor)
@@ -104,7 +117,7 @@ struct Demo: AsyncParsableCommand {
     }
 
     private func printWelcome(dir: String, url: String, users: [DemoUser], custodians: [DemoCustodian], root: String) {
-        say("\nCustos demo archive in \(dir)\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
+        say("\nCustos demo archive in \(dir)\(database == nil ? "" : " (its database: \((try? ArchiveDatabase(option: database))?.displayName ?? "?"))")\nOpen \(url) and sign in as one of these (passwords are new every run):\n")
         for u in users {
             say("  \(u.username.padding(toLength: 11, withPad: " ", startingAt: 0)) \(u.password)  role: \(u.roles.joined(separator: ","))"
                 + (u.totpSecret.map { "  TOTP key: \($0)" } ?? ""))
