@@ -50,6 +50,31 @@ import Testing
         }
     }
 
+    /// The adversary: someone who learnt an account's one-time password before its owner. They may change the
+    /// password (the owner will notice they cannot sign in), but they cannot bind the account to their own TOTP
+    /// device first and leave it for the owner to inherit.
+    @Test func aOneTimePasswordCannotEnrolASecondFactorBeforeThePasswordIsChanged() async throws {
+        let h = try await Harness.make()
+        let admin = h.admin
+        try await h.run { client in
+            let b = Browser(client)
+            #expect(try await b.signIn(admin.user.username, admin.oneTimePassword).headers[.location] == "/account/password")
+            let page = try await b.get("/account/totp")
+            #expect(page.status == .seeOther)
+            #expect(page.headers[.location] == "/account/password")
+            #expect(!page.text.contains("totp-secret"))
+            // A forged enrolment posted straight to the form (with the session's own CSRF token, from the password
+            // page) is refused the same way, and nothing is enrolled.
+            #expect(try await b.get("/account/password").status == .ok)
+            let posted = try await b.post("/account/totp", [("enrolment", String(repeating: "ab", count: 60)), ("code", "123456")])
+            #expect(posted.status == .seeOther)
+            #expect(posted.headers[.location] == "/account/password")
+            let user = try #require(try h.system.archive.read { try $0.users.find(username: admin.user.username) })
+            #expect(!user.totpEnrolled)
+            #expect(try h.system.archive.read { try $0.audit.count(action: AuditAction.totpEnrolled.rawValue) } == 0)
+        }
+    }
+
     @Test func totpCodeCannotBeReplayedAndWrongCodeIsRefused() async throws {
         let h = try await Harness.make()
         let p = try await h.person("cato", roles: [.custodian])

@@ -13,6 +13,7 @@ struct AccountController {
         }
         routes.post(Paths.accountPassword, .accountSetup, changePassword)
         routes.get(Paths.accountTOTP, .accountSetup) { _, context, auth in
+            try Self.passwordFirst(auth)
             if auth.user.totpEnrolled {
                 return renderer.page("account/totp", TOTPEnrolView(chrome: ChromeBuilder.make("Two-factor sign-in", context: context, current: Paths.accountPassword),
                                                                    enrolled: true, required: false, secret: "", uri: "", enrolment: ""))
@@ -46,7 +47,15 @@ struct AccountController {
         return Response(status: .seeOther, headers: [.location: next == Paths.home ? Paths.home + "?done=password" : next])
     }
 
+    /// A one-time password opens only the password change. Whoever learnt it (it was printed, mailed or read out)
+    /// must not be able to plant their own second factor and leave: the account would then need their device at
+    /// every sign-in, even after an administrator issues a new one-time password (which keeps the enrolment).
+    static func passwordFirst(_ auth: Authenticated) throws {
+        if auth.user.mustChangePassword { throw Redirect(Paths.accountPassword) }
+    }
+
     @Sendable func enrolTOTP(_ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {
+        try Self.passwordFirst(auth)
         let form = try await Form.read(request, context: context)
         let sealed = form["enrolment"] ?? ""
         do {
