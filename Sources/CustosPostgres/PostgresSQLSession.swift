@@ -56,7 +56,7 @@ public final class PostgresSQLSession: SQLDatabase {
         _ = try wait(connection.query(PostgresQuery(unsafeSQL: sql), logger: logger), sql)
     }
 
-    private func wait<T>(_ future: EventLoopFuture<T>, _ sql: String) throws -> T {
+    private func wait<T: Sendable>(_ future: EventLoopFuture<T>, _ sql: String) throws -> T {
         do {
             return try future.wait()
         } catch {
@@ -84,26 +84,29 @@ public final class PostgresSQLSession: SQLDatabase {
     /// Replaces each `?` outside quoted text with `$1`, `$2`, …; refuses a count that does not match the values,
     /// so a statement never runs with a parameter unbound.
     static func numberPlaceholders(_ sql: String, count: Int) throws -> String {
-        var out = ""
-        out.reserveCapacity(sql.utf8.count + 16)
+        // Bytes, not Characters: every byte that matters here is ASCII, and UTF-8 never hides an ASCII byte inside
+        // a longer character, so this is exact and avoids grapheme breaking on every statement of the ingest path.
+        var out: [UInt8] = []
+        out.reserveCapacity(sql.utf8.count + 4 * count)
         var n = 0
-        var quote: Character?
-        for ch in sql {
+        var quote: UInt8?
+        for byte in sql.utf8 {
             if let q = quote {
-                if ch == q { quote = nil }
-                out.append(ch)
-            } else if ch == "'" || ch == "\"" {
-                quote = ch
-                out.append(ch)
-            } else if ch == "?" {
+                if byte == q { quote = nil }
+                out.append(byte)
+            } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+                quote = byte
+                out.append(byte)
+            } else if byte == UInt8(ascii: "?") {
                 n += 1
-                out += "$\(n)"
+                out.append(UInt8(ascii: "$"))
+                out.append(contentsOf: String(n).utf8)
             } else {
-                out.append(ch)
+                out.append(byte)
             }
         }
         guard n == count else { throw PostgresStoreError.parameters(expected: n, given: count) }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Copies one row out as engine-neutral values: PostgreSQL's integer widths become integers, booleans 1 or 0
