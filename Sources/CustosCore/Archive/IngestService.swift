@@ -50,24 +50,25 @@ public struct IngestService: Sendable {
         }
         let committed = try archive.transaction { tx in
             let existing = try tx.uow.messages.existing(uids: prepared.keys.map { items[$0].uid })
-            let digest = BLAKE2b.Hasher()
-            var firstID: Int64?
-            var lastID: Int64 = 0
-            var stored = 0
+            var new: [(index: Int, record: MessageRecord)] = []
             for i in prepared.keys.sorted() {
                 let uid = items[i].uid
                 if let id = existing[uid] {
                     results[i] = IngestResult(uid: uid, status: .duplicate, id: id)
-                    continue
+                } else if let record = prepared[i] {
+                    new.append((i, record))
                 }
-                guard let record = prepared[i] else { continue }
-                let id = try tx.uow.messages.insert(record)
-                results[i] = IngestResult(uid: uid, status: .stored, id: id)
-                ArchiveDigest.absorb(digest, id: id, seal: record.seal)
-                firstID = firstID ?? id
-                lastID = id
-                stored += 1
             }
+            let ids = try tx.uow.messages.insert(new.map(\.record))
+            // The digest runs over the stored messages in id order, as verification reads them back.
+            let digest = BLAKE2b.Hasher()
+            for (id, entry) in zip(ids, new).sorted(by: { $0.0 < $1.0 }) {
+                results[entry.index] = IngestResult(uid: entry.record.uid, status: .stored, id: id)
+                ArchiveDigest.absorb(digest, id: id, seal: entry.record.seal)
+            }
+            let stored = ids.count
+            let firstID = ids.min()
+            let lastID = ids.max() ?? 0
             try tx.uow.captureTokens.markUsed(id: token.id, at: now)
             if stored > 0 || results.contains(where: { $0.status == .rejected }) {
                 var details = ["token": token.name, "stored": "\(stored)",

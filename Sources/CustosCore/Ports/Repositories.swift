@@ -176,6 +176,8 @@ public protocol MessageRepository {
     /// Ids of the given uids that are already stored.
     func existing(uids: [String]) throws -> [String: Int64]
     func insert(_ record: MessageRecord) throws -> Int64
+    /// Inserts a batch and answers each record's id, in the records' order.
+    func insert(_ records: [MessageRecord]) throws -> [Int64]
     func count() throws -> Int
     func countBySender(token: [UInt8]) throws -> Int
     /// Streams every message in id order, with its ciphertext when `withCiphertext`.

@@ -6,10 +6,92 @@ struct SQLMessageRepository: MessageRepository {
 
     func existing(uids: [String]) throws -> [String: Int64] {
         var found: [String: Int64] = [:]
-        for uid in uids {
-            if let row = try db.queryOne("SELECT id FROM messages WHERE uid = ?", uid) { found[uid] = try row.int(0) }
+        switch db.dialect {
+        case .sqlite:
+            // In-process: one cached statement stepped per uid costs less than building a statement per batch.
+            for uid in uids {
+                if let row = try db.queryOne("SELECT id FROM messages WHERE uid = ?", uid) { found[uid] = try row.int(0) }
+            }
+        case .postgres:
+            // Over the network each statement is a round trip: ask for a chunk of uids at once.
+            for chunk in uids.chunked(Self.rowsPerStatement) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try db.query("SELECT uid, id FROM messages WHERE uid IN (\(marks))", parameters: chunk.map { $0 as any SQLBindable }) {
+                    found[try row.text(0)] = try row.int(1)
+                }
+            }
         }
         return found
+    }
+
+    func insert(_ records: [MessageRecord]) throws -> [Int64] {
+        switch db.dialect {
+        case .sqlite: return try records.map(insert)
+        case .postgres: return try insertInFewStatements(records)
+        }
+    }
+
+    /// Rows per multi-row statement: a few round trips per batch of 1,000, well under PostgreSQL's 65,535 parameters
+    /// (15 per message row).
+    static let rowsPerStatement = 500
+    /// Envelope bytes per statement, so a batch of large messages does not become one huge statement.
+    static let envelopeBytesPerStatement = 8 << 20
+
+    /// The same rows as `insert(_:)` one by one, in three kinds of multi-row statements: messages, then their
+    /// participants, then their envelopes.
+    private func insertInFewStatements(_ records: [MessageRecord]) throws -> [Int64] {
+        var ids: [Int64] = []
+        ids.reserveCapacity(records.count)
+        for chunk in records.chunked(Self.rowsPerStatement) {
+            let tuple = "(" + Array(repeating: "?", count: 15).joined(separator: ", ") + ")"
+            var values: [any SQLBindable] = []
+            values.reserveCapacity(chunk.count * 15)
+            for m in chunk {
+                values += [m.uid, m.platform, m.conversationToken, m.conversationDisplay, m.direction, m.sentAt, m.capturedAt,
+                           m.size, m.attachmentCount, m.mediaTypes, m.retentionClass, m.epoch, m.ciphertextHash,
+                           m.captureTokenID, m.seal] as [any SQLBindable]
+            }
+            // Ids are matched back by uid: the order of RETURNING rows is not a promise of the database.
+            var byUID: [String: Int64] = [:]
+            for row in try db.query("""
+                INSERT INTO messages (uid, platform, conversation, conversation_display, direction, sent_at, captured_at, size,
+                                      attachment_count, media_types, retention_class, epoch, ciphertext_hash, capture_token_id, seal)
+                VALUES \(Array(repeating: tuple, count: chunk.count).joined(separator: ", ")) RETURNING uid, id
+                """, parameters: values) {
+                byUID[try row.text(0)] = try row.int(1)
+            }
+            for m in chunk {
+                guard let id = byUID[m.uid] else { throw SQLStoreError.noRowReturned }
+                ids.append(id)
+            }
+        }
+        var participants: [(id: Int64, sentAt: Int64, p: ParticipantRecord)] = []
+        for (m, id) in zip(records, ids) { participants += m.participants.map { (id, m.sentAt, $0) } }
+        for chunk in participants.chunked(Self.rowsPerStatement * 4) {
+            var values: [any SQLBindable] = []
+            values.reserveCapacity(chunk.count * 6)
+            for x in chunk { values += [x.id, x.p.part, x.p.token, x.p.domainToken, x.p.display, x.sentAt] as [any SQLBindable] }
+            try db.run("INSERT INTO message_participants (message_id, part, token, domain_token, display, sent_at) VALUES "
+                       + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "), parameters: values)
+        }
+        var pending: [any SQLBindable] = []
+        var rows = 0
+        var bytes = 0
+        func flush() throws {
+            guard rows > 0 else { return }
+            try db.run("INSERT INTO envelopes (message_id, header, ephemeral, nonce, ciphertext) VALUES "
+                       + Array(repeating: "(?, ?, ?, ?, ?)", count: rows).joined(separator: ", "), parameters: pending)
+            pending.removeAll(keepingCapacity: true)
+            (rows, bytes) = (0, 0)
+        }
+        for (m, id) in zip(records, ids) {
+            pending += [id, m.header, m.ephemeral, m.nonce, m.ciphertext] as [any SQLBindable]
+            rows += 1
+            bytes += m.ciphertext.count
+            if rows >= Self.rowsPerStatement || bytes >= Self.envelopeBytesPerStatement { try flush() }
+        }
+        try flush()
+        return ids
     }
 
     func insert(_ m: MessageRecord) throws -> Int64 {
@@ -87,5 +169,12 @@ struct SQLMessageRepository: MessageRepository {
         try db.query("SELECT id, uid, ciphertext_hash, seal FROM messages WHERE id BETWEEN ? AND ? ORDER BY id", first, last).map {
             SealRow(id: try $0.int(0), uid: try $0.text(1), ciphertextHash: try $0.blob(2), seal: try $0.optionalBlob(3))
         }
+    }
+}
+
+extension Array {
+    /// The array in consecutive slices of at most `size` elements.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }
