@@ -10,7 +10,7 @@ struct CustosBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custos-bench",
         abstract: "Benchmarks of Custos against bare SQLite or PostgreSQL baselines measured in the same run.",
-        subcommands: [RunBenchmarks.self, ProfileIngest.self, CorpusStats.self, ApprovalBench.self, ServeForBenchmark.self, HelloServer.self],
+        subcommands: [RunBenchmarks.self, GrowthBench.self, ProfileIngest.self, CorpusStats.self, ApprovalBench.self, ServeForBenchmark.self, HelloServer.self],
         defaultSubcommand: RunBenchmarks.self
     )
 }
