@@ -28,6 +28,7 @@ struct RunBenchmarks: AsyncParsableCommand {
 
         let loadBefore = Measure.loadAverage()
         let database = try await BenchDatabase.make(engine: engine, workdir: workdir, resources: resources)
+        defer { database.stop() }  // before the working directory that holds it goes
         let bench = try await BenchContext.prepare(corpus: SyntheticCorpus(count: count), batchSize: corpusOptions.batch, workdir: workdir,
                                                    resources: resources, database: database)
         var table = ResultTable.comparison()

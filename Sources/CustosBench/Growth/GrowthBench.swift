@@ -45,6 +45,7 @@ struct GrowthBench: AsyncParsableCommand {
                  + "\(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores; work in \(dir)")
 
         let database = try await BenchDatabase.make(engine: engine, workdir: dir, resources: resources)
+        defer { database.stop() }  // before the working directory that holds it goes
         let corpus = SyntheticCorpus(count: sizes[sizes.count - 1], segments: sizes)
         let bench = try await BenchContext.prepare(corpus: corpus, batchSize: batch, workdir: dir, resources: resources, database: database,
                                                    spooled: 0..<0)

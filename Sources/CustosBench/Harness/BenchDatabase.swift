@@ -37,7 +37,13 @@ struct BenchDatabase: Sendable {
             return .sqlite
         case .postgres:
             let (pg, seconds) = try await timeAsync { try await BenchPostgres.start(parent: workdir) }
-            let endpoint = try await pg.makeDatabase(archiveName, resources: resources)
+            let endpoint: PostgresEndpoint
+            do {
+                endpoint = try await pg.makeDatabase(archiveName, resources: resources)
+            } catch {
+                pg.stop()
+                throw error
+            }
             progress("PostgreSQL 15 cluster started in \(Measure.fixed(seconds, 1)) s at \(pg.directory) "
                      + "(\(pg.settings.joined(separator: ", "))); archive database \(archiveName) migrated by \(BenchPostgres.ownerRole)")
             return BenchDatabase(engine: .postgres, archive: .postgres(endpoint), postgres: pg)
@@ -75,6 +81,11 @@ struct BenchDatabase: Sendable {
         progress("VACUUM (ANALYZE) of messages, message_participants and message_counts: \(Measure.fixed(seconds, 1)) s (untimed)")
     }
 
+    /// Stops the PostgreSQL cluster, if any (its data goes with it).
+    func stop() {
+        postgres?.stop()
+    }
+
     /// What the table's notes say about the engine.
     var description: String {
         guard let postgres else { return "SQLite (the data directory's custos.sqlite)" }
@@ -97,6 +108,8 @@ struct BenchPostgres: Sendable {
     let directory: String
     let passwords: [String: String]
     let settings: [String]
+    /// The shell command that stops the cluster and removes its folder.
+    let stopCommand: String
     /// Warnings and worse: the migrator's "applied migration" lines are not the benchmark's output.
     let logger: Logger = {
         var logger = Logger(label: "custos.bench.postgres")
@@ -141,7 +154,7 @@ struct BenchPostgres: Sendable {
         try run(bin + "/pg_ctl", ["-D", data, "-l", directory + "/server.log", "-w", "-t", "120", "-o",
                                   "-c listen_addresses= -k \(directory) " + settings.map { "-c " + $0 }.joined(separator: " "), "start"],
                 runAs: runAs, log: directory + "/pg_ctl.log")
-        let cluster = BenchPostgres(directory: directory, passwords: passwords, settings: settings)
+        let cluster = BenchPostgres(directory: directory, passwords: passwords, settings: settings, stopCommand: stop)
         try await cluster.sql(database: "postgres", role: superuser, [ownerRole, applicationRole].map { role in
             "CREATE ROLE \(role) LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '\(passwords[role] ?? "")'"
         })
@@ -234,6 +247,13 @@ struct BenchPostgres: Sendable {
     }
 
     // MARK: - Starting and stopping
+
+    /// Stops the cluster at once and removes its folder: before the working directory that holds it is removed,
+    /// which would leave the postmaster without its lock file and the exit handler without its data folder.
+    func stop() {
+        _ = system(stopCommand)
+        Self.stopAtExit.withLock { $0 = nil }
+    }
 
     private static let stopAtExit = Mutex<String?>(nil)
 
