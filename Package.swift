@@ -115,6 +115,8 @@ let package = Package(
             name: "CustosBench",
             dependencies: [
                 "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
+                "CustosPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -9,8 +9,8 @@ import Hummingbird
 struct CustosBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custos-bench",
-        abstract: "Benchmarks of Custos against bare SQLite baselines measured in the same run.",
-        subcommands: [RunBenchmarks.self, ProfileIngest.self, CorpusStats.self, ApprovalBench.self, ServeForBenchmark.self, HelloServer.self],
+        abstract: "Benchmarks of Custos against bare SQLite or PostgreSQL baselines measured in the same run.",
+        subcommands: [RunBenchmarks.self, GrowthBench.self, ProfileIngest.self, CorpusStats.self, ApprovalBench.self, ServeForBenchmark.self, HelloServer.self],
         defaultSubcommand: RunBenchmarks.self
     )
 }
@@ -48,13 +48,15 @@ struct CorpusOptions: ParsableArguments {
     }
 }
 
-/// `custos-bench serve` (internal): what `custos serve --disposition-hours 0` runs, for the benchmark's server
+/// `custos-bench serve` (internal): what `custos serve [--database URL] --disposition-hours 0` runs, for the benchmark's server
 /// process (no disposition run lands in a measurement). Exits by itself when the benchmark that started it is gone.
 struct ServeForBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Internal: the server under test.",
                                                     shouldDisplay: false)
 
     @Option var data: String
+    @Option(help: "The archive's database: a postgres:// URL (password in PGPASSWORD), or the data directory's SQLite file.")
+    var database: String?
     @Option var port: Int
     @Option(help: "The benchmark's process id; the server exits when it disappears.") var parent: Int32
 
@@ -64,7 +66,8 @@ struct ServeForBenchmark: AsyncParsableCommand {
             while getppid() == parent { sleep(1) }
             Foundation.exit(0)
         }
-        let system = try CustosSystem.open(dataDirectory: data, resources: try Resources.locate(), auditHead: .background)
+        let system = try CustosSystem.open(dataDirectory: data, database: try ArchiveDatabase(option: database), resources: try Resources.locate(),
+                                           auditHead: .background)
         let app = try await buildApplication(system: system, configuration: WebConfiguration(host: "127.0.0.1", port: port))
         try await system.serve([app], disposition: DispositionSchedule(everyHours: 0))
     }

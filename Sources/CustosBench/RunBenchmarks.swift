@@ -10,6 +10,8 @@ struct RunBenchmarks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the benchmarks and print the results table.")
 
     @OptionGroup var corpusOptions: CorpusOptions
+    @Option(help: "The engine the archive is stored in: sqlite, or postgres (a PostgreSQL 15 cluster the benchmark starts).")
+    var engine: BenchEngine = .sqlite
     @Option(help: "Concurrent upload connections.") var connections = 2
     @Option(help: "Messages to seal for real when measuring the client's sealing cost.") var sealSamples = 2_000
     @Option(help: "Calls per search when timing searches in-process (default 1,000; 300 with --quick).") var searchSamples: Int?
@@ -21,16 +23,25 @@ struct RunBenchmarks: AsyncParsableCommand {
         let workdir = try corpusOptions.makeWorkdir()
         defer { corpusOptions.cleanUp(workdir) }
         let resources = try Resources.locate()
-        progress("custos-bench: \(Measure.grouped(count)) messages, batches of \(corpusOptions.batch), "
+        progress("custos-bench: \(Measure.grouped(count)) messages on \(engine.rawValue), batches of \(corpusOptions.batch), "
                  + "\(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores; work in \(workdir)")
 
         let loadBefore = Measure.loadAverage()
-        let bench = try await BenchContext.prepare(count: count, batchSize: corpusOptions.batch, workdir: workdir, resources: resources)
+        let database = try await BenchDatabase.make(engine: engine, workdir: workdir, resources: resources)
+        defer { database.stop() }  // before the working directory that holds it goes
+        let bench = try await BenchContext.prepare(corpus: SyntheticCorpus(count: count), batchSize: corpusOptions.batch, workdir: workdir,
+                                                   resources: resources, database: database)
         var table = ResultTable.comparison()
-        let archivePath = CustosSystem.databasePath(bench.setup.dataDirectory)
-        var baseline = try SQLiteBaseline(sourcePath: archivePath, path: (workdir as NSString).appendingPathComponent("baseline.sqlite"),
-                                          migrations: resources.migrations, batchSize: corpusOptions.batch)
+        var baseline: IngestBaseline
+        do {
+            baseline = try await IngestBaseline.make(database: database, dataDirectory: bench.setup.dataDirectory, workdir: workdir,
+                                                     resources: resources, batchSize: corpusOptions.batch)
+        } catch {
+            await bench.server.stop()
+            throw error
+        }
         var upload = HTTPIngest.Result()
+        var uploadDatabaseCPU = 0.0
         let memory: (resident: Int, peak: Int)
         let system: CustosSystem
         let search: SearchBench.Result
@@ -42,23 +53,29 @@ struct RunBenchmarks: AsyncParsableCommand {
             let step = max(1, bench.spool.batchCount / 10)
             for first in stride(from: 0, to: bench.spool.batchCount, by: step) {
                 let batches = first..<min(first + step, bench.spool.batchCount)
+                let databaseCPU = database.postgres?.usage().cpu ?? 0
                 upload.merge(try await HTTPIngest.run(spool: bench.spool, batches: batches, server: bench.server, token: bench.setup.token,
                                                       http: .shared, connections: connections))
-                try baseline.copyNew()
+                uploadDatabaseCPU += (database.postgres?.usage().cpu ?? 0) - databaseCPU
+                try await baseline.copyNew()
                 progress("  … \(batches.upperBound)/\(bench.spool.batchCount) batches: Custos \(Measure.grouped(Int(upload.throughput))) msgs/s, "
                          + "baseline \(Measure.grouped(Int(baseline.result.throughput))) msgs/s so far")
             }
             memory = bench.server.memory()
+            await baseline.close()
             if !corpusOptions.keep { try? FileManager.default.removeItem(atPath: bench.spool.directory) }
             // Issue 4's search stages: the archive holds the whole corpus and the server is still up.
             // Opened as `custos serve` opens it (the signed head written in the background).
-            system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, resources: resources, auditHead: .background)
+            try await database.settle()
+            system = try CustosSystem.open(dataDirectory: bench.setup.dataDirectory, database: database.archive, resources: resources,
+                                           auditHead: .background)
             search = try await SearchBench.run(bench: bench, system: system, workdir: workdir, samples: max(20, samples),
                                                connections: loadConnections, loadSeconds: loadSeconds ?? (corpusOptions.quick ? 3 : 10),
                                                rounds: 2)
             await bench.server.stop()
         } catch {
             await bench.server.stop()
+            await baseline.close()
             throw error
         }
 
@@ -68,11 +85,15 @@ struct RunBenchmarks: AsyncParsableCommand {
         progress("Sealing \(sealSamples) messages for real …")
         let seal = try SealCost.measure(corpus: bench.corpus, publicKey: bench.setup.publicKey, samples: sealSamples)
 
-        IngestReport.add(to: &table, count: count, upload: upload, baseline: baseline.result, memory: memory, seal: seal,
-                         spool: bench.spool, connections: connections)
-        SearchReport.add(to: &table, search, samples: max(20, samples))
-        progress("Approving a 1,000-message decryption request (issue 5) …")
-        try await ApprovalBench.measure(messages: 1_000, dataDirectory: (workdir as NSString).appendingPathComponent("approval"), into: &table)
+        IngestReport.add(to: &table, count: count, upload: upload, uploadDatabaseCPU: uploadDatabaseCPU, baseline: baseline.result,
+                         database: database, memory: memory, seal: seal, spool: bench.spool, connections: connections)
+        SearchReport.add(to: &table, search, samples: max(20, samples), database: database)
+        if engine == .sqlite {
+            progress("Approving a 1,000-message decryption request (issue 5) …")
+            try await ApprovalBench.measure(messages: 1_000, dataDirectory: (workdir as NSString).appendingPathComponent("approval"), into: &table)
+        } else {
+            table.add("custodian approves a 1,000-message request on its device — (SQLite only: `custos-bench approval`)", custos: "—")
+        }
         table.note("Machine load (1-minute average) before the run: \(loadBefore); after it: \(Measure.loadAverage()) "
                    + "(other work on these cores lowers both columns, not always equally).")
         for line in checks.lines { table.note(line) }
@@ -81,27 +102,34 @@ struct RunBenchmarks: AsyncParsableCommand {
     }
 }
 
-/// What every stage shares: the corpus, its spooled batches, the archive and the running server.
+/// What every stage shares: the corpus, its spooled batches, the archive, its database and the running server.
 struct BenchContext: Sendable {
     let corpus: SyntheticCorpus
     let spool: CorpusSpool
     let setup: ArchiveSetup
     let server: ServerProcess
+    let database: BenchDatabase
 
-    /// Sets up the archive, writes the corpus's batches and starts the server; none of it is timed.
-    static func prepare(count: Int, batchSize: Int, workdir: String, resources: Resources) async throws -> BenchContext {
+    /// Sets up the archive in `database`, writes the corpus's batches (`spooled` of them; all when nil) and starts the
+    /// server; none of it is timed.
+    static func prepare(corpus: SyntheticCorpus, batchSize: Int, workdir: String, resources: Resources, database: BenchDatabase,
+                        spooled: Range<Int>? = nil) async throws -> BenchContext {
         let dataDirectory = (workdir as NSString).appendingPathComponent("archive")
-        let (setup, setupSeconds) = try await timeAsync { try await ArchiveSetup.make(dataDirectory: dataDirectory, resources: resources) }
+        let (setup, setupSeconds) = try await timeAsync {
+            try await ArchiveSetup.make(dataDirectory: dataDirectory, database: database.archive, resources: resources)
+        }
         progress("Archive set up (3 custodians, 2-of-3 epoch, capture token) in \(Measure.fixed(setupSeconds)) s")
-        let corpus = SyntheticCorpus(count: count)
         let (spool, spoolSeconds) = try await timeAsync {
             try await CorpusSpool.generate(corpus: corpus, forge: try EnvelopeForge(), epoch: setup.publicKey.epoch, batchSize: batchSize,
                                            directory: (workdir as NSString).appendingPathComponent("spool"),
-                                           workers: ProcessInfo.processInfo.activeProcessorCount)
+                                           workers: ProcessInfo.processInfo.activeProcessorCount, only: spooled)
         }
-        progress("Corpus written: \(spool.batchCount) batches, \(Measure.mebibytes(spool.totalBytes)) of JSON in \(Measure.fixed(spoolSeconds)) s "
-                 + "(checked against IngestRequest's decoder)")
-        let server = try ServerProcess.launch(dataDirectory: dataDirectory, logPath: (workdir as NSString).appendingPathComponent("server.log"))
+        if spooled == nil {
+            progress("Corpus written: \(spool.batchCount) batches, \(Measure.mebibytes(spool.totalBytes)) of JSON in \(Measure.fixed(spoolSeconds)) s "
+                     + "(checked against IngestRequest's decoder)")
+        }
+        let server = try ServerProcess.launch(dataDirectory: dataDirectory, database: database,
+                                              logPath: (workdir as NSString).appendingPathComponent("server.log"))
         do {
             try await server.waitUntilReady(http: .shared)
         } catch {
@@ -109,7 +137,7 @@ struct BenchContext: Sendable {
             throw error
         }
         progress("Server process \(server.pid) listening on \(server.url)")
-        return BenchContext(corpus: corpus, spool: spool, setup: setup, server: server)
+        return BenchContext(corpus: corpus, spool: spool, setup: setup, server: server, database: database)
     }
 }
 

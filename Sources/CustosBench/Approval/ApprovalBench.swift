@@ -70,7 +70,7 @@ struct ApprovalBench: AsyncParsableCommand {
         let request = try system.decryption.file(messageIDs: ids, justification: "Benchmark of approving a decryption request.",
                                                  reference: "BENCH", hours: 1, user: auditor,
                                                  actor: Actor(userID: auditor.id, username: auditor.username, role: .auditor, client: "bench"))
-        let server = try ServerProcess.launch(dataDirectory: dir, logPath: (dir as NSString).appendingPathComponent("approval-server.log"))
+        let server = try ServerProcess.launch(dataDirectory: dir, database: .sqlite, logPath: (dir as NSString).appendingPathComponent("approval-server.log"))
         defer { kill(server.pid, SIGTERM) }
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         try await server.waitUntilReady(http: http, path: "/healthz")

@@ -28,16 +28,18 @@ struct CorpusSpool: Sendable {
         return data
     }
 
-    /// Writes every batch of `corpus` into `directory` on `workers` tasks, then checks batch 0 against the real decoder.
+    /// Writes the batches numbered `only` (every batch of `corpus` when nil) into `directory` on `workers` tasks,
+    /// then checks the first of them against the real decoder. `totalBytes` counts the batches written.
     static func generate(corpus: SyntheticCorpus, forge: EnvelopeForge, epoch: Int, batchSize: Int,
-                         directory: String, workers: Int) async throws -> CorpusSpool {
+                         directory: String, workers: Int, only: Range<Int>? = nil) async throws -> CorpusSpool {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let shape = CorpusSpool(directory: directory, batchSize: batchSize, messageCount: corpus.count, totalBytes: 0)
+        let batches = only ?? 0..<shape.batchCount
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
             for w in 0..<workers {
                 group.addTask {
                     var written = 0
-                    for b in stride(from: w, to: shape.batchCount, by: workers) {
+                    for b in stride(from: batches.lowerBound + w, to: batches.upperBound, by: workers) {
                         let range = shape.range(b)
                         var writer = BatchWriter(capacity: range.count * 3_600)
                         for i in range {
@@ -56,15 +58,14 @@ struct CorpusSpool: Sendable {
             return try await group.reduce(0, +)
         }
         let spool = CorpusSpool(directory: directory, batchSize: batchSize, messageCount: corpus.count, totalBytes: total)
-        try spool.checkAgainstWireFormat(corpus: corpus, forge: forge, epoch: epoch)
+        if !batches.isEmpty { try spool.checkAgainstWireFormat(batch: batches.lowerBound, corpus: corpus, forge: forge, epoch: epoch) }
         return spool
     }
 
-    /// Batch 0, decoded by the server's own `IngestRequest` decoder, must equal the items JSONEncoder's path would build.
-    func checkAgainstWireFormat(corpus: SyntheticCorpus, forge: EnvelopeForge, epoch: Int) throws {
-        guard messageCount > 0 else { return }
-        let decoded = try JSONDecoder().decode(IngestRequest.self, from: try body(0)).messages
-        let expected = range(0).map { i -> IngestItem in
+    /// Batch `b`, decoded by the server's own `IngestRequest` decoder, must equal the items JSONEncoder's path would build.
+    func checkAgainstWireFormat(batch b: Int, corpus: SyntheticCorpus, forge: EnvelopeForge, epoch: Int) throws {
+        let decoded = try JSONDecoder().decode(IngestRequest.self, from: try body(b)).messages
+        let expected = range(b).map { i -> IngestItem in
             let m = corpus.message(i)
             let e = forge.envelope(for: m, seed: corpus.seed)
             return IngestItem(uid: m.uid, epoch: epoch, platform: m.platform, conversation: m.conversation, direction: m.direction,

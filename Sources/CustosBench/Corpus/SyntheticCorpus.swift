@@ -13,6 +13,10 @@ struct SyntheticCorpus: Sendable {
     let domains: [String]
     /// Picks a person by activity rank.
     let personRanks: ZipfSampler
+    /// Where each backfill ends: the corpus is one backfill by default, or (for the growth curve) several in turn,
+    /// each spread over the whole three years in upload order, as when one mailbox after another is captured. So
+    /// every prefix that ends on a boundary covers the same period, and the same searches find more as it grows.
+    let segments: [Int]
 
     /// The platforms and their shares of the traffic.
     static let platforms: [(name: String, share: Double)] = [
@@ -28,10 +32,12 @@ struct SyntheticCorpus: Sendable {
     static let mediaTypes = ["application/pdf", "image/png", "image/jpeg", "text/csv",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
-    /// The corpus of `count` messages from `seed`, with `peopleCount` distinct participants.
-    init(count: Int, seed: UInt64 = 0xC057_05BE_4C40_0001, peopleCount: Int = 4_000) {
+    /// The corpus of `count` messages from `seed`, with `peopleCount` distinct participants, as backfills ending
+    /// at `segments` (one backfill of `count` messages when empty).
+    init(count: Int, seed: UInt64 = 0xC057_05BE_4C40_0001, peopleCount: Int = 4_000, segments: [Int] = []) {
         self.count = count
         self.seed = seed
+        self.segments = segments.isEmpty ? [count] : segments
         var rng = BenchRandom(seed: seed ^ 0x5EED_0F_9E0F1E)
         domains = ["custos-bank.example"] + (1..<120).map { "partner\($0).\(["example", "example.com", "example.org"][$0 % 3])" }
         let externalDomains = ZipfSampler(count: domains.count - 1, exponent: 1.0)
@@ -55,11 +61,18 @@ struct SyntheticCorpus: Sendable {
         personRanks = ZipfSampler(count: peopleCount, exponent: 1.1, offset: 20)
     }
 
+    /// The first `n` messages of this corpus, as a corpus of its own (the same messages, the same backfills).
+    func prefix(_ n: Int) -> SyntheticCorpus {
+        SyntheticCorpus(count: n, seed: seed, peopleCount: people.count, segments: segments)
+    }
+
     /// Message `i` (0 ≤ i < count): its metadata; the envelope comes from `EnvelopeForge`.
     func message(_ i: Int) -> SyntheticMessage {
         var rng = BenchRandom(seed: seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
         let platform = Self.pickPlatform(rng.unit())
-        let chronological = Self.start + Int64((Double(i) + 0.5) / Double(max(count, 1)) * Double(Self.span))
+        let end = segments.first { i < $0 } ?? segments[segments.count - 1]
+        let begin = segments.last { $0 <= i && $0 < end } ?? 0
+        let chronological = Self.start + Int64((Double(i - begin) + 0.5) / Double(max(end - begin, 1)) * Double(Self.span))
         let sentAt = min(max(Self.start, chronological + Int64(rng.below(43_200)) - 21_600), Self.start + Self.span - 1)
         let wanted = Self.participantCounts[rng.below(Self.participantCounts.count)]
         var chosen: [Int] = []

@@ -17,10 +17,10 @@ struct ArchiveSetup: Sendable {
     /// The auditor who searches: user id, username, password and TOTP secret (enrolled, no forced change).
     let auditor: (id: Int64, username: String, password: String, totpSecret: [UInt8])
 
-    /// Initialises `dataDirectory` and returns what a capture client needs; the system is closed again on return,
+    /// Initialises `dataDirectory` (and `database`) and returns what a capture client needs; the system is closed again on return,
     /// so the server process is the only one writing while the clock runs.
-    static func make(dataDirectory: String, resources: Resources) async throws -> ArchiveSetup {
-        let (system, _) = try await CustosSystem.initialize(dataDirectory: dataDirectory, resources: resources,
+    static func make(dataDirectory: String, database: ArchiveDatabase, resources: Resources) async throws -> ArchiveSetup {
+        let (system, _) = try await CustosSystem.initialize(dataDirectory: dataDirectory, database: database, resources: resources,
                                                             adminUsername: "bench-admin")
         let actor = Actor.system("custos-bench")
         let custodians = try await BenchCustodians.make(system: system)

@@ -18,13 +18,15 @@ struct ServerProcess: Sendable {
     /// The base URL of the server.
     var url: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts the server on a free port of 127.0.0.1 for `dataDirectory`.
-    static func launch(dataDirectory: String, logPath: String) throws -> ServerProcess {
-        try launch(["serve", "--data", dataDirectory], logPath: logPath)
+    /// Starts the server on a free port of 127.0.0.1 for `dataDirectory` and its archive's `database`.
+    static func launch(dataDirectory: String, database: BenchDatabase, logPath: String) throws -> ServerProcess {
+        let option = database.serverOption
+        return try launch(["serve", "--data", dataDirectory] + option.arguments, logPath: logPath, environment: option.environment)
     }
 
-    /// Starts this executable's `subcommand` (`serve …` or `hello`) on a free port of 127.0.0.1.
-    static func launch(_ subcommand: [String], logPath: String) throws -> ServerProcess {
+    /// Starts this executable's `subcommand` (`serve …` or `hello`) on a free port of 127.0.0.1, with this process's
+    /// environment and `environment` on top of it.
+    static func launch(_ subcommand: [String], logPath: String, environment: [String: String] = [:]) throws -> ServerProcess {
         let port = try freePort()
         let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let arguments = [executable] + subcommand + ["--port", String(port), "--parent", String(getpid())]
@@ -35,8 +37,12 @@ struct ServerProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { _, new in new }
+        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0.key + "=" + $0.value) } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard rc == 0 else { throw BenchError("cannot start the server process: \(String(cString: strerror(rc)))") }
         return ServerProcess(pid: pid, port: port, logPath: logPath)
     }

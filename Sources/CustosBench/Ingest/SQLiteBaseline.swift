@@ -7,25 +7,12 @@ import Foundation
 /// Rows are read back from the Custos database between transactions, off the clock; `copyNew()` can be
 /// called after each part of the upload, so both databases grow in step and a slow stretch hits both.
 struct SQLiteBaseline {
-    /// What the baseline measured.
-    struct Result: Sendable {
-        var messages = 0
-        var seconds = 0.0
-        /// Seconds per transaction of `batchSize` messages.
-        var latencies: [Double] = []
-        /// Seconds of `seconds` the inserting thread was runnable but waiting for a CPU another process had.
-        var waitSeconds = 0.0
-
-        /// Messages per second, insert time only.
-        var throughput: Double { seconds > 0 ? Double(messages) / seconds : 0 }
-    }
-
     private let source: SQLiteConnection
     private let target: Database
     private let batchSize: Int
     private var after: Int64 = 0
     /// Everything measured so far.
-    private(set) var result = Result()
+    private(set) var result = BaselineResult()
 
     /// A fresh database at `path` with the migrations, reading the archive at `sourcePath` (read-only).
     init(sourcePath: String, path: String, migrations: URL, batchSize: Int) throws {
@@ -38,7 +25,7 @@ struct SQLiteBaseline {
     }
 
     /// Copies every message of `sourcePath` at once; for callers that do not interleave.
-    static func run(sourcePath: String, path: String, migrations: URL, batchSize: Int) throws -> Result {
+    static func run(sourcePath: String, path: String, migrations: URL, batchSize: Int) throws -> BaselineResult {
         var baseline = try SQLiteBaseline(sourcePath: sourcePath, path: path, migrations: migrations, batchSize: batchSize)
         try baseline.copyNew()
         return baseline.result

@@ -21,7 +21,8 @@ struct ProfileIngest: AsyncParsableCommand {
         let workdir = try corpusOptions.makeWorkdir()
         defer { corpusOptions.cleanUp(workdir) }
         let resources = try Resources.locate()
-        let setup = try await ArchiveSetup.make(dataDirectory: (workdir as NSString).appendingPathComponent("archive"), resources: resources)
+        let setup = try await ArchiveSetup.make(dataDirectory: (workdir as NSString).appendingPathComponent("archive"), database: .sqlite,
+                                               resources: resources)
         let corpus = SyntheticCorpus(count: count)
         let spool = try await CorpusSpool.generate(corpus: corpus, forge: try EnvelopeForge(), epoch: setup.publicKey.epoch,
                                                    batchSize: corpusOptions.batch, directory: (workdir as NSString).appendingPathComponent("spool"),

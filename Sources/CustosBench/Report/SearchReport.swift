@@ -9,7 +9,7 @@ enum SearchReport {
     static let memoryTarget = 200_000_000
 
     /// Adds the search rows and notes to `table`.
-    static func add(to table: inout ResultTable, _ r: SearchBench.Result, samples: Int) {
+    static func add(to table: inout ResultTable, _ r: SearchBench.Result, samples: Int, database: BenchDatabase) {
         for f in r.latency.figures {
             let custos = (p50: Measure.percentile(f.custos, 50), p99: Measure.percentile(f.custos, 99))
             let direct = (p50: Measure.percentile(f.direct, 50), p99: Measure.percentile(f.direct, 99))
@@ -40,9 +40,7 @@ enum SearchReport {
 
         let l = r.latency
         table.note("Search in-process: \(samples) calls per search (the whole page \(max(20, samples / 4)), each audited), Custos and direct "
-                   + "alternating; Custos = `SQLiteArchiveStore.read` → `SearchRepository` on the server's code (a pooled reader, a read "
-                   + "transaction, rows decoded), direct = the same SQL prepared once and stepped with SQLite's C API on a connection of "
-                   + "its own. The measuring thread ran \(Measure.fixed(l.running, 1)) s of \(Measure.fixed(l.wall, 1)) s and waited "
+                   + "alternating; " + SearchReport.sides(database) + " The measuring thread ran \(Measure.fixed(l.running, 1)) s of \(Measure.fixed(l.wall, 1)) s and waited "
                    + "\(Measure.fixed(l.waiting, 2)) s for a CPU (\(Measure.fixed(l.waiting / max(l.wall, 0.001) * 100, 0)) %). "
                    + "The whole page repeats one search, as paging and refreshing do: after its first call its total and facets come from "
                    + "`SearchAggregates` (kept until the archive's newest message changes), while the direct side counts every time; "
@@ -61,6 +59,20 @@ enum SearchReport {
                    + "\(Measure.fixed(hello.serverWait, 1)) s (\(Measure.fixed(hello.serverWait / max(hello.seconds * 2, 0.001) * 100, 0)) %). "
                    + "p50 is the median round's, p99 the worst round's.")
         for p in l.plans { table.note("Plan " + p) }
+    }
+
+    /// What the two columns of the in-process searches run.
+    static func sides(_ database: BenchDatabase) -> String {
+        switch database.engine {
+        case .sqlite:
+            return "Custos = `SQLiteArchiveStore.read` → `SearchRepository` on the server's code (a pooled reader, a read transaction, rows "
+                + "decoded), direct = the same SQL prepared once and stepped with SQLite's C API on a connection of its own."
+        case .postgres:
+            return "Custos = `PostgresArchiveStore.read` → `SearchRepository` on the server's code (a pooled connection, BEGIN REPEATABLE "
+                + "READ READ ONLY … COMMIT, rows decoded), direct = the same SQL text with the same bound values sent as psql sends it "
+                + "(one statement, no transaction around it, nothing prepared ahead) on a plain postgres-nio connection of its own, as the "
+                + "application role; the archive was VACUUM (ANALYZE)d after loading, untimed."
+        }
     }
 
     private static func pair(_ a: Double, _ b: Double) -> String {

@@ -1,17 +1,11 @@
 import CSQLite
+import CustosStore
 
 /// The search baseline's side: a read-only connection of its own and statements prepared once, stepped with
 /// SQLite's C API and nothing else (no Swift row objects, no transaction wrapper, no repository).
-final class RawSQLite {
+final class RawSQLite: DirectSQL {
     private let db: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
-
-    /// A value to bind.
-    enum Value {
-        case integer(Int64)
-        case text(String)
-        case blob([UInt8])
-    }
 
     /// Opens `path` read-only.
     init(path: String) throws {
@@ -30,8 +24,10 @@ final class RawSQLite {
         sqlite3_close_v2(db)
     }
 
+    var dialect: SQLDialect { .sqlite }
+
     /// Runs `sql` (prepared on first use) with `values`, handing each row's statement to `row`.
-    func run(_ sql: String, _ values: [Value], row: (OpaquePointer) -> Void) throws {
+    func run(_ sql: String, _ values: [DirectValue], row: (OpaquePointer) throws -> Void) throws {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -51,7 +47,7 @@ final class RawSQLite {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { return }
             guard rc == SQLITE_ROW else { throw BenchError("step failed (rc \(rc)): \(String(cString: sqlite3_errmsg(db)))") }
-            row(statement)
+            try row(statement)
         }
     }
 
@@ -75,16 +71,16 @@ final class RawSQLite {
     }
 
     /// Integer column `c` of the current row.
-    static func int(_ statement: OpaquePointer, _ c: Int32) -> Int64 { sqlite3_column_int64(statement, c) }
+    static func int(_ statement: OpaquePointer, _ c: Int) -> Int64 { sqlite3_column_int64(statement, Int32(c)) }
 
     /// Text column `c` of the current row.
-    static func text(_ statement: OpaquePointer, _ c: Int32) -> String {
-        guard let p = sqlite3_column_text(statement, c) else { return "" }
-        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, c))), as: UTF8.self)
+    static func text(_ statement: OpaquePointer, _ c: Int) -> String {
+        guard let p = sqlite3_column_text(statement, Int32(c)) else { return "" }
+        return String(decoding: UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, Int32(c)))), as: UTF8.self)
     }
 
     /// The query plan SQLite chooses for `sql`, one detail line per step.
-    func plan(_ sql: String, _ values: [Value]) throws -> [String] {
+    func plan(_ sql: String, _ values: [DirectValue]) throws -> [String] {
         var lines: [String] = []
         try run("EXPLAIN QUERY PLAN " + sql, values) { lines.append(Self.text($0, 3)) }
         return lines

@@ -1,4 +1,5 @@
 import CustosCore
+import CustosStore
 
 /// The SQL that `SQLSearchRepository` issues for the benchmark's filters (participant with or without a
 /// part, domain, platform, date range, keyset cursor), written out from the same constant fragments with the
@@ -8,7 +9,7 @@ struct RepositorySQL {
     /// FROM … WHERE … for the criteria.
     let from: String
     /// The bound values of `from`, in order.
-    let values: [RawSQLite.Value]
+    let values: [DirectValue]
 
     static let columns = """
         m.id, m.uid, m.platform, m.conversation, m.conversation_display, m.direction, m.sent_at, m.captured_at, m.size, \
@@ -22,7 +23,7 @@ struct RepositorySQL {
 
     init(_ c: SearchCriteria, cursor: Bool) throws {
         var conditions: [String] = []
-        var values: [RawSQLite.Value] = []
+        var values: [DirectValue] = []
         let driven = c.participantToken != nil || c.domainToken != nil
         time = driven ? "d.sent_at" : "m.sent_at"
         id = driven ? "d.message_id" : "m.id"
@@ -74,17 +75,27 @@ struct RepositorySQL {
     var count: String { "SELECT count(DISTINCT " + id + ") " + from }
 
     /// Counts by platform and by month of the matching messages.
-    var facets: [String] {
+    func facets(_ dialect: SQLDialect) -> [String] {
         let inner = "SELECT DISTINCT " + id + " AS id, " + time + " AS sent_at " + from
         return ["SELECT m.platform, count(*) FROM (" + inner + ") k JOIN messages m ON m.id = k.id GROUP BY m.platform ORDER BY 2 DESC",
-                "SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM (" + inner + ") GROUP BY 1 ORDER BY 1"]
+                "SELECT " + Self.month("sent_at", dialect) + ", count(*) FROM (" + inner + ") k GROUP BY 1 ORDER BY 1"]
     }
 
     /// The whole-archive facets, from the aggregates kept at ingest.
-    static let archiveFacets = ["SELECT platform, sum(count) FROM message_counts GROUP BY platform ORDER BY 2 DESC",
-                                "SELECT month, sum(count) FROM message_counts GROUP BY month ORDER BY month"]
+    static let archiveFacets = ["SELECT platform, CAST(sum(count) AS BIGINT) FROM message_counts GROUP BY platform ORDER BY 2 DESC",
+                                "SELECT month, CAST(sum(count) AS BIGINT) FROM message_counts GROUP BY month ORDER BY month"]
 
     /// The same counts by scanning every message: what the aggregates save.
-    static let scanFacets = ["SELECT platform, count(*) FROM messages GROUP BY platform ORDER BY 2 DESC",
-                             "SELECT strftime('%Y-%m', sent_at, 'unixepoch'), count(*) FROM messages GROUP BY 1 ORDER BY 1"]
+    static func scanFacets(_ dialect: SQLDialect) -> [String] {
+        ["SELECT platform, count(*) FROM messages GROUP BY platform ORDER BY 2 DESC",
+         "SELECT " + month("sent_at", dialect) + ", count(*) FROM messages GROUP BY 1 ORDER BY 1"]
+    }
+
+    /// The UTC month ("2024-05") of a column of seconds, as `SQLDialect.utcMonth` spells it for each engine.
+    static func month(_ column: String, _ dialect: SQLDialect) -> String {
+        switch dialect {
+        case .sqlite: return "strftime('%Y-%m', \(column), 'unixepoch')"
+        case .postgres: return "to_char(to_timestamp(\(column)) AT TIME ZONE 'UTC', 'YYYY-MM')"
+        }
+    }
 }

@@ -68,7 +68,7 @@ enum SearchBench {
 
     /// The search URLs of the HTTP load (the busiest participant, each month of 2023), each fetched once first
     /// to check that the page answers 200 with the count the corpus predicts.
-    private static func checkedPaths(plan: SearchPlan, server: ServerProcess, session: WebSession,
+    static func checkedPaths(plan: SearchPlan, server: ServerProcess, session: WebSession,
                                      into checks: inout ArchiveChecks) async throws -> [String] {
         guard let all = plan.cases.first(where: { $0.query.participant == plan.busyAddress && $0.query.after == nil && $0.query.part == .any })
         else { throw BenchError("the plan has no all-time search of the busiest participant") }
