@@ -10,7 +10,7 @@ APT_SECURITY := sqlmap zzuf default-jre-headless
 APT_SERVERS  := prometheus
 DEMO_PORT    ?= 8080
 
-.PHONY: all deps deps-test deps-security build demo test test-swift test-e2e test-security bench clean
+.PHONY: all deps deps-test deps-security build demo test test-swift test-e2e test-security bench bench-postgres bench-growth clean
 
 all: build
 
@@ -93,6 +93,22 @@ bench: deps
 	  || echo "NOTE: could not install wrk; the search page is loaded by an AsyncHTTPClient loop instead"
 	$(SWIFT) build -c release --product custos-bench
 	.build/release/custos-bench $(BENCH_ARGS)
+
+# The same on PostgreSQL 15 (a throwaway cluster the benchmark starts in its working directory, durable settings):
+# ingest beside COPY of the same rows, the searches beside the same SQL on a plain connection.
+bench-postgres: deps-test
+	@command -v wrk >/dev/null 2>&1 || ((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	  || echo "NOTE: could not install wrk; the search page is loaded by an AsyncHTTPClient loop instead"
+	$(SWIFT) build -c release --product custos-bench
+	.build/release/custos-bench --engine postgres $(BENCH_ARGS)
+
+# One archive grown step by step: ingest rate, search p99 and bytes per message at each step.
+# GROWTH_ENGINE=sqlite|postgres, GROWTH_STEPS=1000000,5000000,10000000 (needs ~5-6 KB per message of disk).
+bench-growth: deps-test
+	@command -v wrk >/dev/null 2>&1 || ((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+	  || echo "NOTE: could not install wrk; the search page is loaded by an AsyncHTTPClient loop instead"
+	$(SWIFT) build -c release --product custos-bench
+	.build/release/custos-bench growth --engine $(or $(GROWTH_ENGINE),sqlite) --steps $(or $(GROWTH_STEPS),1000000,5000000,10000000) $(BENCH_ARGS)
 
 clean:
 	rm -rf .build
