@@ -62,6 +62,8 @@ struct GrowthBench: AsyncParsableCommand {
                 let upload = try await grow(bench, forge: forge, messages: previous..<size, workdir: dir)
                 try await measure(bench, system: system, size: size, upload: upload, samples: samples, seconds: seconds, workdir: dir,
                                   signedIn: &signedIn, table: &table, checks: &checks)
+                // The rows so far, on standard error: a long run stopped early keeps the steps it finished.
+                progress("Rows after \(Measure.grouped(size)) messages:\n" + table.render())
                 previous = size
             }
             await bench.server.stop()
