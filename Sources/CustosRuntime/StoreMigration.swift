@@ -86,6 +86,12 @@ public enum StoreMigration {
         }
         let (tables, cyclic) = try targetTables(to)
         let sourceTables = Set(try from.query("SELECT name FROM sqlite_master WHERE type = 'table'").map { try $0.text(0) })
+        // A table only the source has would be left behind without a word: refuse instead.
+        let targetNames = Set(tables.map(\.0))
+        let unmatched = sourceTables.filter { !$0.hasPrefix("sqlite_") && !skipped.contains($0) && !targetNames.contains($0) }
+        guard unmatched.isEmpty else {
+            throw StartupError("the target has no table for \(unmatched.sorted().joined(separator: ", ")); the schemas differ")
+        }
         for (name, columns) in tables {
             guard sourceTables.contains(name) else { throw StartupError("the source archive has no table \(name)") }
             let sourceColumns = Set(try from.query("SELECT name FROM pragma_table_info(?)", name).map { try $0.text(0) })

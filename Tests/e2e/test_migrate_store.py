@@ -4,8 +4,8 @@ The demo's archive (398 captured messages, custodians, a key epoch, audit entrie
 copied into a fresh PostgreSQL database the way an operator would: `custos migrate` as the owner, then
 `custos migrate-store --from DIR --to OWNER-URL`. Asserted:
 
-- a database that is not migrated, and a tampered source (an audit entry edited by someone who dropped the
-  trigger that guards it), are refused, and nothing lands in the target;
+- a database that is not migrated, a tampered source (an audit entry edited by someone who dropped the trigger
+  that guards it) and a source with a table the target lacks are refused, and nothing lands in the target;
 - the copy has every row of every table, the same audit chain head (sequence number and hash), and
   `custos verify --database` passes on it with the data directory's keys and signed head;
 - the copy is not left with its rules switched off: no trigger is disabled, and the application role (and the
@@ -126,6 +126,18 @@ def test_a_sqlite_archive_moves_to_postgresql_whole(custos_bin, pg_cluster, tmp_
     assert "does not verify" in r.stderr + r.stdout, (r.stdout, r.stderr)
     assert pg_tables(pg, "custos_tampered", ["audit_events", "messages", "users", "envelopes"]) == \
         {"audit_events": 0, "messages": 0, "users": 0, "envelopes": 0}
+
+    # A table only the source has (an extension, a later version) is not left behind in silence.
+    extended = copy_data(data, tmp_path / "extended")
+    db = open_db(extended)
+    try:
+        db.execute("CREATE TABLE reviewer_notes (id INTEGER PRIMARY KEY, note TEXT)")
+        db.execute("INSERT INTO reviewer_notes (note) VALUES ('kept somewhere')")
+    finally:
+        db.close()
+    r = cli(custos_bin, owner_env, "migrate-store", "--from", str(extended), "--to", pg.url(OWNER, "custos_tampered"))
+    assert r.returncode != 0 and "reviewer_notes" in r.stderr + r.stdout, (r.stdout, r.stderr)
+    assert pg_tables(pg, "custos_tampered", ["audit_events", "messages"]) == {"audit_events": 0, "messages": 0}
 
     # 3. The move itself.
     r = cli(custos_bin, owner_env, "migrate-store", "--from", str(data), "--to", pg.url(OWNER, "custos_moved"))
