@@ -112,32 +112,27 @@ def test_a_sqlite_archive_moves_to_postgresql_whole(custos_bin, pg_cluster, tmp_
         r = cli(custos_bin, owner_env, "migrate", "--database", pg.url(OWNER, name), "--application-role", APP)
         assert r.returncode == 0, (r.stdout, r.stderr)
 
+    def refused_with_nothing_landed(name: str, edits: list[str], expected: str) -> None:
+        """A copy of the source with `edits` applied by raw SQL is refused naming `expected`; the target stays empty."""
+        edited = copy_data(data, tmp_path / name)
+        db = open_db(edited)
+        try:
+            for sql in edits:
+                db.execute(sql)
+        finally:
+            db.close()
+        r = cli(custos_bin, owner_env, "migrate-store", "--from", str(edited), "--to", pg.url(OWNER, "custos_tampered"))
+        assert r.returncode != 0 and expected in r.stderr + r.stdout, f"{name}: not refused as expected:\n{r.stdout}\n{r.stderr}"
+        assert pg_tables(pg, "custos_tampered", ["audit_events", "messages", "users", "envelopes"]) == \
+            {"audit_events": 0, "messages": 0, "users": 0, "envelopes": 0}
+
     # 2. A tampered source: someone with the file dropped the trigger and rewrote an audit entry. The copy would
     #    carry the forgery to the new engine; it is refused whole, and the target stays empty.
-    tampered = copy_data(data, tmp_path / "tampered")
-    db = open_db(tampered)
-    try:
-        db.execute("DROP TRIGGER audit_events_no_update")
-        db.execute("UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
-    finally:
-        db.close()
-    r = cli(custos_bin, owner_env, "migrate-store", "--from", str(tampered), "--to", pg.url(OWNER, "custos_tampered"))
-    assert r.returncode != 0, f"a tampered archive was copied:\n{r.stdout}"
-    assert "does not verify" in r.stderr + r.stdout, (r.stdout, r.stderr)
-    assert pg_tables(pg, "custos_tampered", ["audit_events", "messages", "users", "envelopes"]) == \
-        {"audit_events": 0, "messages": 0, "users": 0, "envelopes": 0}
-
+    refused_with_nothing_landed("tampered", ["DROP TRIGGER audit_events_no_update",
+                                             "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3"], "does not verify")
     # A table only the source has (an extension, a later version) is not left behind in silence.
-    extended = copy_data(data, tmp_path / "extended")
-    db = open_db(extended)
-    try:
-        db.execute("CREATE TABLE reviewer_notes (id INTEGER PRIMARY KEY, note TEXT)")
-        db.execute("INSERT INTO reviewer_notes (note) VALUES ('kept somewhere')")
-    finally:
-        db.close()
-    r = cli(custos_bin, owner_env, "migrate-store", "--from", str(extended), "--to", pg.url(OWNER, "custos_tampered"))
-    assert r.returncode != 0 and "reviewer_notes" in r.stderr + r.stdout, (r.stdout, r.stderr)
-    assert pg_tables(pg, "custos_tampered", ["audit_events", "messages"]) == {"audit_events": 0, "messages": 0}
+    refused_with_nothing_landed("extended", ["CREATE TABLE reviewer_notes (id INTEGER PRIMARY KEY, note TEXT)",
+                                             "INSERT INTO reviewer_notes (note) VALUES ('kept somewhere')"], "reviewer_notes")
 
     # 3. The move itself.
     r = cli(custos_bin, owner_env, "migrate-store", "--from", str(data), "--to", pg.url(OWNER, "custos_moved"))
