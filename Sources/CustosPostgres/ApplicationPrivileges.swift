@@ -58,6 +58,12 @@ public enum ApplicationPrivileges {
         "disposals": ["SELECT", "INSERT"],
         // A lease row is taken and renewed by upsert, given up by an UPDATE of its end.
         "leases": ["SELECT", "INSERT", "UPDATE"],
+
+        // MigrationsPostgres/0006: review. A request's matter is written once; a coding is changed in place (the
+        // trigger lets it move only forward) and never deleted; layouts are replaced by upsert.
+        "request_matters": ["SELECT", "INSERT"],
+        "coding_layouts": ["SELECT", "INSERT", "UPDATE"],
+        "review_decisions": ["SELECT", "INSERT", "UPDATE"],
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.

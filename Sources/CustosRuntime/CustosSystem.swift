@@ -53,6 +53,7 @@ public struct CustosSystem: Sendable {
     public let search: SearchService
     public let decryption: DecryptionService
     public let holds: HoldService
+    public let review: ReviewService
     public let retention: RetentionService
     public let disposition: DispositionService
     public let auditExplorer: AuditExplorer
@@ -137,6 +138,7 @@ public struct CustosSystem: Sendable {
         decryption = try DecryptionService(archive: archive, registry: registry, indexer: indexer, keys: keys, work: work,
                                            policy: decryptionPolicy, throttle: throttlePolicy)
         holds = HoldService(archive: archive, indexer: indexer)
+        review = ReviewService(archive: archive, indexer: indexer)
         retention = RetentionService(archive: archive, indexer: indexer)
         disposition = DispositionService(archive: archive)
         auditExplorer = AuditExplorer(archive: archive)

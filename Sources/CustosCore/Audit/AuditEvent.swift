@@ -116,6 +116,11 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case grantRevoked = "grant.revoked"
     case contentViewed = "content.viewed"
     case contentRefused = "content.refused"
+    /// A reviewer coded a message under a live grant (details: the codes, and the ones they replaced).
+    case reviewCoded = "review.coded"
+    /// A review action on a message was refused (no live grant).
+    case reviewRefused = "review.refused"
+    case codingLayoutDefined = "review.layout_defined"
     case matterOpened = "matter.opened"
     case matterUpdated = "matter.updated"
     case matterMemberAdded = "matter.member_added"

@@ -31,9 +31,10 @@ public struct DecryptionService: Sendable {
 
     // MARK: Filing
 
-    /// Files a request for `messageIDs`; returns its id. Only an auditor, in the auditor role, files.
+    /// Files a request for `messageIDs`, for matter `matterID` if given (its review is coded under that matter's
+    /// layout); returns its id. Only an auditor, in the auditor role, files.
     public func file(messageIDs rawIDs: [Int64], justification rawJustification: String, reference rawReference: String,
-                     hours: Int, user: User, actor: Actor) throws -> Int64 {
+                     hours: Int, matterID: Int64? = nil, user: User, actor: Actor) throws -> Int64 {
         guard actor.role == .auditor, user.roles.contains(.auditor) else {
             throw DomainError.forbidden("Only an auditor files decryption requests.")
         }
@@ -55,6 +56,12 @@ public struct DecryptionService: Sendable {
         }
         let now = archive.clock.now()
         return try archive.transaction { tx in
+            if let matterID {
+                guard let matter = try tx.uow.holds.matter(id: matterID) else {
+                    throw DomainError.invalidInput("There is no matter number \(matterID).")
+                }
+                guard matter.status == .open else { throw DomainError.invalidInput("Matter \(matterID) is closed.") }
+            }
             var thresholds: [Int: Int] = [:]
             let chain = try registry.chain(tx.uow)
             for id in ids {
@@ -78,9 +85,13 @@ public struct DecryptionService: Sendable {
                 hours: hours, threshold: threshold, messageCount: ids.count, createdAt: now,
                 approveBy: now + Int64(policy.approvalWindowHours) * 3_600)
             let id = try tx.uow.decryption.create(draft, messageIDs: ids)
-            try tx.record(actor.draft(.requestFiled, target: "request:\(id)",
-                                      details: ["messages": "\(ids.count)", "hours": "\(hours)", "threshold": "\(threshold)",
-                                                "epochs": thresholds.keys.sorted().map(String.init).joined(separator: ",")]))
+            var details = ["messages": "\(ids.count)", "hours": "\(hours)", "threshold": "\(threshold)",
+                           "epochs": thresholds.keys.sorted().map(String.init).joined(separator: ",")]
+            if let matterID {
+                try tx.uow.review.setMatter(requestID: id, matterID: matterID)
+                details["matter"] = "matter:\(matterID)"
+            }
+            try tx.record(actor.draft(.requestFiled, target: "request:\(id)", details: details))
             return id
         }
     }
@@ -105,6 +116,8 @@ public struct DecryptionService: Sendable {
         public var live: Bool
         /// Why this viewer may not approve, or nil if it may.
         public var approvalBlocker: String?
+        /// The matter the request was filed for, if any.
+        public var matterID: Int64?
     }
 
     /// One request's detail. The requester, custodians and security may look; nobody else.
@@ -142,7 +155,8 @@ public struct DecryptionService: Sendable {
                 participants: people.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(40).map { (display: $0.key, count: $0.value) },
                 participantTotal: people.count,
                 live: r.status == .granted && (r.expiresAt ?? 0) > now,
-                approvalBlocker: try approvalBlocker(r, decisions: decisions, user: user, role: role, now: now, uow: uow))
+                approvalBlocker: try approvalBlocker(r, decisions: decisions, user: user, role: role, now: now, uow: uow),
+                matterID: try uow.review.matter(requestID: id))
             return detail
         }
         guard let found else { throw DomainError.notFound("There is no request with that number.") }

@@ -38,6 +38,7 @@ public protocol UnitOfWork: AnyObject {
     var retention: any RetentionRepository { get }
     var devices: any CustodianDeviceRepository { get }
     var leases: any LeaseRepository { get }
+    var review: any ReviewRepository { get }
 }
 
 /// Named leases in the archive's database: which serving instance runs the background jobs. Several servers on

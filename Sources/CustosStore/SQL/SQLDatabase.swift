@@ -74,10 +74,13 @@ extension SQLDatabase {
 /// What goes wrong between a repository and its engine, whichever engine it is.
 public enum SQLStoreError: Error, CustomStringConvertible {
     case noRowReturned
+    /// A stored value the schema allows but the domain cannot read (named, never the value's content).
+    case badValue(String)
 
     public var description: String {
         switch self {
         case .noRowReturned: return "an INSERT … RETURNING returned no row"
+        case .badValue(let what): return "unreadable stored value: \(what)"
         }
     }
 }

@@ -16,6 +16,7 @@ public final class SQLUnitOfWork: UnitOfWork {
     public let retention: any RetentionRepository
     public let devices: any CustodianDeviceRepository
     public let leases: any LeaseRepository
+    public let review: any ReviewRepository
 
     public init(_ conn: any SQLDatabase) {
         search = SQLSearchRepository(db: conn)
@@ -24,6 +25,7 @@ public final class SQLUnitOfWork: UnitOfWork {
         retention = SQLRetentionRepository(db: conn)
         devices = SQLDeviceRepository(db: conn)
         leases = SQLLeaseRepository(db: conn)
+        review = SQLReviewRepository(db: conn)
         keys = SQLKeyRepository(db: conn)
         ceremonies = SQLCeremonyRepository(db: conn)
         captureTokens = SQLCaptureTokenRepository(db: conn)

@@ -57,8 +57,10 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
     CustodianAPIController(ceremonies: system.ceremonies, decryption: system.decryption).addRoutes(to: routes)
     CustodianDeviceController(devices: system.devices, renderer: renderer, tls: configuration.tls).addRoutes(to: routes)
     SearchController(search: system.search, decryption: system.decryption, holds: system.holds, renderer: renderer).addRoutes(to: routes)
-    RequestsController(decryption: system.decryption, search: system.search, renderer: renderer, tls: configuration.tls).addRoutes(to: routes)
-    ContentController(decryption: system.decryption, renderer: renderer).addRoutes(to: routes)
+    RequestsController(decryption: system.decryption, search: system.search, review: system.review, renderer: renderer,
+                       tls: configuration.tls).addRoutes(to: routes)
+    ContentController(decryption: system.decryption, review: system.review, renderer: renderer).addRoutes(to: routes)
+    ReviewController(review: system.review, holds: system.holds, renderer: renderer).addRoutes(to: routes)
     MattersController(holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RetentionController(retention: system.retention, disposition: system.disposition, renderer: renderer).addRoutes(to: routes)
     AuditController(explorer: system.auditExplorer, verify: {

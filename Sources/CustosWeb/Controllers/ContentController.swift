@@ -10,15 +10,40 @@ import Hummingbird
 ///
 /// Content is shown only as escaped text: HTML parts are turned into plain text by
 /// `ContentReader`, and nothing from a message ever reaches the page unescaped.
+///
+/// The page is also where a reviewer codes the message: the form posts to `/messages/{id}/coding`, which checks the
+/// same live grant in the transaction that stores and audits the decision.
 struct ContentController {
     let decryption: DecryptionService
+    let review: ReviewService
     let renderer: Renderer
 
     func addRoutes(to routes: SecureRouter) {
-        routes.get(Paths.messageContent, .roles([.auditor])) { _, context, auth in
+        routes.get(Paths.messageContent, .roles([.auditor])) { request, context, auth in
             let id = try Self.id(context)
-            let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "page")
-            return renderer.page("content/message", ContentPage(opened, viewer: auth.user, context: context))
+            let notice = request.uri.queryParameters["coded"] != nil ? "Your coding is saved and recorded in the audit log." : nil
+            return try contentPage(id, context, auth, typed: nil, notice: notice, error: nil, status: .ok)
+        }
+        routes.post(Paths.messageCoding, .roles([.auditor])) { request, context, auth in
+            let id = try Self.id(context)
+            let form = try await Form.read(request, context: context)
+            var codes: [String: String] = [:]
+            for (name, value) in form.pairs where !["csrf", "tag", "basis", "go"].contains(name) { codes[name] = value }
+            let typed = CodingForm(codes: codes, tags: form.all("tag"), basis: form["basis"] ?? "")
+            do {
+                let grant = try review.code(messageID: id, codes: typed.codes, tags: typed.tags, basis: typed.basis,
+                                            user: auth.user, actor: context.actor)
+                var target = Paths.with(Paths.messageContent, id: id) + "?coded=1"
+                if form["go"] == "next",
+                   let next = try review.position(messageID: id, requestID: grant, user: auth.user, actor: context.actor).nextUnreviewed,
+                   next != id {
+                    target = Paths.with(Paths.messageContent, id: next) + "?coded=1"
+                }
+                return Response(status: .seeOther, headers: [.location: target])
+            } catch DomainError.invalidInput(let message) {
+                // What was chosen comes back with the reason; nothing was stored.
+                return try contentPage(id, context, auth, typed: typed, notice: nil, error: message, status: .badRequest)
+            }
         }
         routes.get(Paths.messageContentRaw, .roles([.auditor])) { _, context, auth in
             let id = try Self.id(context)
@@ -29,6 +54,17 @@ struct ContentController {
                 .contentDisposition: "attachment; filename=\"custos-message-\(id).\(ext)\"",
             ], body: .init(byteBuffer: ByteBuffer(bytes: opened.message.content)))
         }
+    }
+
+    /// Opens the message (an audited view) and shows it with the coding form and the way through the review set.
+    private func contentPage(_ id: Int64, _ context: AppContext, _ auth: Authenticated, typed: CodingForm?, notice: String?,
+                             error: String?, status: HTTPResponse.Status) throws -> Response {
+        let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "page")
+        let position = try review.position(messageID: id, requestID: opened.grantID, user: auth.user, actor: context.actor)
+        var page = ContentPage(opened, viewer: auth.user, context: context)
+        page.chrome = ChromeBuilder.make("Message \(id) — content", context: context, current: Paths.requests, notice: notice, error: error)
+        page.coding = CodingPanel(position, messageID: id, typed: typed)
+        return renderer.page("content/message", page, status: status)
     }
 
     static func id(_ context: AppContext) throws -> Int64 {
@@ -68,6 +104,7 @@ struct ContentPage: Sendable {
     var rawPath: String
     var metadataPath: String
     var grantPath: String
+    var coding: CodingPanel?
 
     init(_ opened: DecryptionService.OpenedContent, viewer user: User, context: AppContext) {
         let id = opened.message.messageID

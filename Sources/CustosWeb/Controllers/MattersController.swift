@@ -144,6 +144,7 @@ struct MattersController {
             holds: d.holds.map { HoldRow($0) }, activeHolds: m.record.activeHolds, isMember: d.isMember,
             newHoldPath: Paths.with(Paths.matterHoldsNew, id: id), editAction: Paths.with(Paths.matterEdit, id: id),
             membersAction: Paths.with(Paths.matterMembers, id: id), searchPath: Paths.search + "?matter=\(id)",
+            codingLayoutPath: Paths.with(Paths.matterCodingLayout, id: id),
             statuses: [OptionRow(value: "open", label: "open", selected: m.record.status == .open),
                        OptionRow(value: "closed", label: "closed", selected: m.record.status == .closed)]), status: status)
     }

@@ -8,6 +8,7 @@ import Hummingbird
 struct RequestsController {
     let decryption: DecryptionService
     let search: SearchService
+    let review: ReviewService
     let renderer: Renderer
     /// Served over HTTPS: commands shown to copy name an https:// server.
     let tls: Bool
@@ -33,15 +34,21 @@ struct RequestsController {
         routes.post(Paths.requests, .roles([.auditor])) { request, context, auth in
             let form = try await Form.read(request, context: context)
             let typed = RequestForm(justification: form["justification"] ?? "", reference: form["reference"] ?? "",
-                                    hours: Int(form["hours"] ?? "") ?? 0)
+                                    hours: Int(form["hours"] ?? "") ?? 0, matter: form["matter"] ?? "")
             let ids = form.all("message_id")
             do {
                 let parsed = try ids.map { raw -> Int64 in
                     guard let id = Int64(raw), id > 0 else { throw DomainError.invalidInput("Message numbers must be whole numbers.") }
                     return id
                 }
+                let matter = typed.matter.trimmingCharacters(in: .whitespaces)
+                var matterID: Int64?
+                if !matter.isEmpty {
+                    guard let id = Int64(matter), id > 0 else { throw DomainError.invalidInput("A matter number is a whole number.") }
+                    matterID = id
+                }
                 let id = try decryption.file(messageIDs: parsed, justification: typed.justification, reference: typed.reference,
-                                             hours: typed.hours, user: auth.user, actor: context.actor)
+                                             hours: typed.hours, matterID: matterID, user: auth.user, actor: context.actor)
                 return Response(status: .seeOther, headers: [.location: Paths.with(Paths.request, id: id)])
             } catch let e as DomainError where e != .auditUnavailable {
                 let kept = ids.filter { Int64($0) != nil }.prefix(decryption.policy.maximumMessages).map { ("message_id", $0) }
@@ -113,7 +120,7 @@ struct RequestsController {
             count: ids.count, total: total, truncated: total > ids.count, limit: limit, fromSearch: fromSearch,
             hits: shown.map { HitRow($0) }, moreCount: ids.count > shown.count ? ids.count - shown.count : nil,
             hidden: ids.map { HiddenField(name: "message_id", value: String($0)) },
-            justification: typed.justification, reference: typed.reference,
+            justification: typed.justification, reference: typed.reference, matter: typed.matter,
             hours: (1...hours).map { OptionRow(value: String($0), label: $0 == 1 ? "1 hour" : "\($0) hours",
                                                selected: $0 == (typed.hours == 0 ? hours : typed.hours)) },
             hasMessages: !ids.isEmpty, action: Paths.requests), status: status)
@@ -124,8 +131,12 @@ struct RequestsController {
         let d = try decryption.view(id: id, user: auth.user, actor: context.actor)
         let r = d.record
         let isRequester = role == .auditor && r.requesterID == auth.user.id
-        let granted = isRequester && d.live
-            ? try search.hits(ids: d.messageIDs, purpose: "granted messages of request \(id)", actor: context.actor).sorted { $0.sentAt < $1.sentAt } : []
+        var reviewSet: ReviewSetView?
+        if isRequester && d.live {
+            let set = try review.reviewSet(requestID: id, user: auth.user, actor: context.actor)
+            let hits = try search.hits(ids: set.items.map(\.messageID), purpose: "granted messages of request \(id)", actor: context.actor)
+            reviewSet = ReviewSetView(set, hits: hits)
+        }
         let view = RequestDetailView(
             chrome: ChromeBuilder.make("Decryption request \(id)", context: context, current: Paths.requests, notice: notice, error: error),
             id: id, status: r.status.title, statusKey: r.status.rawValue, requester: r.requesterName, filedAt: TimeFormat.utc(r.createdAt),
@@ -144,10 +155,7 @@ struct RequestsController {
             approveCommand: "custos custodian approve --server \(CustodianDeviceController.baseURL(request, tls: tls)) --key custodian.key \(id)",
             rejectAction: Paths.with(Paths.requestReject, id: id),
             canRevoke: d.live && (role == .custodian || role == .security), revokeAction: Paths.with(Paths.requestRevoke, id: id),
-            isRequester: isRequester,
-            granted: granted.map { GrantedRow(id: $0.id, sentAt: TimeFormat.utc($0.sentAt), platform: $0.platform,
-                                              senders: $0.senders.joined(separator: ", "),
-                                              readPath: Paths.with(Paths.messageContent, id: $0.id)) })
+            isRequester: isRequester, review: reviewSet, matterID: d.matterID)
         return renderer.page("requests/request", view, status: status)
     }
 }
@@ -157,6 +165,7 @@ struct RequestForm: Sendable {
     var justification = ""
     var reference = ""
     var hours = 0
+    var matter = ""
 }
 
 struct RequestRow: Sendable {
@@ -205,13 +214,13 @@ struct RequestNewView: Sendable {
     var hidden: [HiddenField]
     var justification: String
     var reference: String
+    var matter: String
     var hours: [OptionRow]
     var hasMessages: Bool
     var action: String
 }
 
 struct DecisionRow: Sendable { var username: String; var decision: String; var at: String }
-struct GrantedRow: Sendable { var id: Int64; var sentAt: String; var platform: String; var senders: String; var readPath: String }
 
 struct RequestDetailView: Sendable {
     var chrome: Chrome
@@ -246,5 +255,6 @@ struct RequestDetailView: Sendable {
     var canRevoke: Bool
     var revokeAction: String
     var isRequester: Bool
-    var granted: [GrantedRow]
+    var review: ReviewSetView?
+    var matterID: Int64?
 }

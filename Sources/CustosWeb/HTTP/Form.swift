@@ -41,6 +41,9 @@ public struct Form: Sendable {
         fields.first { $0.0 == name }?.1
     }
 
+    /// Every field, in the order sent (for forms whose field names come from data, such as a coding layout).
+    public var pairs: [(String, String)] { fields }
+
     /// Every value of `name`, in order.
     public func all(_ name: String) -> [String] {
         fields.filter { $0.0 == name }.map(\.1)

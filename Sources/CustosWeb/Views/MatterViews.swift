@@ -60,6 +60,7 @@ struct MatterView: Sendable {
     var editAction: String
     var membersAction: String
     var searchPath: String
+    var codingLayoutPath: String
     var statuses: [OptionRow]
 }
 
