@@ -73,6 +73,8 @@ import Testing
         "POST /coding-layout": "legal",
         "GET /matters/{id}/coding-layout": "legal",
         "POST /matters/{id}/coding-layout": "legal",
+        "GET /matters/{id}/coding.csv": "legal",
+        "GET /matters/{id}/privilege-log.csv": "legal",
         "GET /matters": "legal",
         "POST /matters": "legal",
         "GET /matters/{id}": "legal",

@@ -176,6 +176,27 @@ import Testing
         }
         let stored = try w.system.archive.read { try $0.review.decisions(scope: .matter(matter)) }
         #expect(stored.count == 1 && stored.first?.tags == ["hot", "key-document"])
+        try await h.run { client in
+            let legal = Browser(client)
+            try await legal.signIn("counsel1", member.password)
+            let coding = try await legal.get("/matters/\(matter)/coding.csv")
+            #expect(coding.status == .ok && coding.headers[.contentType] == "text/csv; charset=utf-8")
+            let lines = coding.text.split(separator: "\r\n").map(String.init)
+            #expect(lines.first == "message,sent_at,platform,relevance,privilege,tags,basis_given,reviewer,coded_at,first_coded_at,changes_after_first")
+            #expect(lines.count == 2 && lines[1].hasPrefix("\(w.ids[0]),2023-11-14T22:13:20Z,email,relevant,attorney-client,hot;key-document,no,auditor1,"))
+            let log = try await legal.get("/matters/\(matter)/privilege-log.csv")
+            #expect(log.text == "message,date,from,recipients,privilege,basis,reviewer\r\n"
+                + "\(w.ids[0]),2023-11-14,Alice A. <alice@example.com>,to: bob@example.org,Attorney–client,,auditor1\r\n")
+            // Legal not on the matter, and anyone else, gets neither.
+            let other = Browser(client)
+            try await other.signIn("counsel2", outsider.password)
+            #expect(try await other.get("/matters/\(matter)/coding.csv").status == .forbidden)
+            let auditor = Browser(client)
+            try await auditor.signIn("auditor1", w.auditor.password)
+            #expect(try await auditor.get("/matters/\(matter)/privilege-log.csv").status == .forbidden)
+        }
+        let exports = try w.system.archive.read { try $0.audit.entries(action: AuditAction.reviewExported.rawValue) }
+        #expect(exports.map(\.details) == [#"{"kind":"coding","rows":"1"}"#, #"{"kind":"privilege-log","rows":"1"}"#])
         #expect(try w.system.archive.read { try $0.review.decisions(scope: .archive) }.isEmpty)
     }
 }

@@ -121,6 +121,8 @@ public enum AuditAction: String, Sendable, CaseIterable {
     /// A review action on a message was refused (no live grant).
     case reviewRefused = "review.refused"
     case codingLayoutDefined = "review.layout_defined"
+    /// Legal exported a matter's coding or privilege log (details: which, and how many rows).
+    case reviewExported = "review.exported"
     case matterOpened = "matter.opened"
     case matterUpdated = "matter.updated"
     case matterMemberAdded = "matter.member_added"

@@ -145,6 +145,7 @@ struct MattersController {
             newHoldPath: Paths.with(Paths.matterHoldsNew, id: id), editAction: Paths.with(Paths.matterEdit, id: id),
             membersAction: Paths.with(Paths.matterMembers, id: id), searchPath: Paths.search + "?matter=\(id)",
             codingLayoutPath: Paths.with(Paths.matterCodingLayout, id: id),
+            codingCSVPath: Paths.with(Paths.matterCodingCSV, id: id), privilegeLogPath: Paths.with(Paths.matterPrivilegeLog, id: id),
             statuses: [OptionRow(value: "open", label: "open", selected: m.record.status == .open),
                        OptionRow(value: "closed", label: "closed", selected: m.record.status == .closed)]), status: status)
     }

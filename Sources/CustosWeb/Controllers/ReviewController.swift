@@ -22,6 +22,22 @@ struct ReviewController {
         routes.post(Paths.matterCodingLayout, .roles([.legal])) { request, context, auth in
             try await saveLayout(matterID: try Self.id(context), request, context, auth)
         }
+        routes.get(Paths.matterCodingCSV, .roles([.legal])) { _, context, auth in
+            let id = try Self.id(context)
+            return Self.csv(try review.codingCSV(matterID: id, user: auth.user, actor: context.actor), name: "custos-matter-\(id)-coding.csv")
+        }
+        routes.get(Paths.matterPrivilegeLog, .roles([.legal])) { _, context, auth in
+            let id = try Self.id(context)
+            return Self.csv(try review.privilegeLogCSV(matterID: id, user: auth.user, actor: context.actor),
+                            name: "custos-matter-\(id)-privilege-log.csv")
+        }
+    }
+
+    static func csv(_ export: ReviewService.Export, name: String) -> Response {
+        Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8", .cacheControl: "no-store",
+            .contentDisposition: "attachment; filename=\"\(name)\"",
+        ], body: .init(byteBuffer: ByteBuffer(string: export.csv)))
     }
 
     private func saveLayout(matterID: Int64?, _ request: Request, _ context: AppContext, _ auth: Authenticated) async throws -> Response {

@@ -55,6 +55,8 @@ public enum Paths {
     public static let messageCoding = "/messages/{id}/coding"
     public static let codingLayout = "/coding-layout"
     public static let matterCodingLayout = "/matters/{id}/coding-layout"
+    public static let matterCodingCSV = "/matters/{id}/coding.csv"
+    public static let matterPrivilegeLog = "/matters/{id}/privilege-log.csv"
     public static let matters = "/matters"
     public static let matter = "/matters/{id}"
     public static let matterEdit = "/matters/{id}/edit"

@@ -61,6 +61,8 @@ struct MatterView: Sendable {
     var membersAction: String
     var searchPath: String
     var codingLayoutPath: String
+    var codingCSVPath: String
+    var privilegeLogPath: String
     var statuses: [OptionRow]
 }
 
