@@ -64,6 +64,8 @@ public enum ApplicationPrivileges {
         "request_matters": ["SELECT", "INSERT"],
         "coding_layouts": ["SELECT", "INSERT", "UPDATE"],
         "review_decisions": ["SELECT", "INSERT", "UPDATE"],
+        // MigrationsPostgres/0007: a note is inserted, and an escalation resolved once (UPDATE, checked by trigger).
+        "review_notes": ["SELECT", "INSERT", "UPDATE"],
     ]
 
     /// Whether `name` is a plain lower-case identifier, safe to place in a GRANT without quoting.

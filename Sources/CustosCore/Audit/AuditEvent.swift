@@ -123,6 +123,10 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case codingLayoutDefined = "review.layout_defined"
     /// Legal exported a matter's coding or privilege log (details: which, and how many rows).
     case reviewExported = "review.exported"
+    /// A reviewer wrote a note on a message (details: whether it escalates it for a second review).
+    case reviewNoted = "review.noted"
+    case escalationResolved = "review.escalation_resolved"
+    case reviewNotesViewed = "review.notes_viewed"
     case matterOpened = "matter.opened"
     case matterUpdated = "matter.updated"
     case matterMemberAdded = "matter.member_added"

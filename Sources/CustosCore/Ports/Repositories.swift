@@ -39,6 +39,7 @@ public protocol UnitOfWork: AnyObject {
     var devices: any CustodianDeviceRepository { get }
     var leases: any LeaseRepository { get }
     var review: any ReviewRepository { get }
+    var notes: any ReviewNoteRepository { get }
 }
 
 /// Named leases in the archive's database: which serving instance runs the background jobs. Several servers on

@@ -51,6 +51,8 @@ public struct ReviewService: Sendable {
         public var decision: ReviewDecisionRecord?
         /// The decision's basis, opened for the reviewer who may read the message.
         public var basis: String?
+        /// Every note on the message, oldest first.
+        public var notes: [Note]
     }
 
     /// The review set of grant `requestID`, for its requester while it is live.
@@ -62,7 +64,9 @@ public struct ReviewService: Sendable {
     /// Where `messageID` stands in grant `requestID`.
     public func position(messageID: Int64, requestID: Int64, user: User, actor: Actor) throws -> Position {
         let now = archive.clock.now()
-        let set = try archive.read { uow in try Self.liveSet(requestID, user: user, actor: actor, now: now, uow: uow) }
+        let (set, notes) = try archive.read { uow in
+            (try Self.liveSet(requestID, user: user, actor: actor, now: now, uow: uow), try self.notes(messageID: messageID, reader: user, uow: uow))
+        }
         guard let index = set.items.firstIndex(where: { $0.messageID == messageID }) else {
             throw DomainError.notFound("Message \(messageID) is not in grant \(requestID).")
         }
@@ -72,7 +76,7 @@ public struct ReviewService: Sendable {
         return Position(set: set, index: index, previous: index > 0 ? items[index - 1].messageID : nil,
                         next: index + 1 < items.count ? items[index + 1].messageID : nil,
                         nextUnreviewed: later.first { $0.decision == nil }?.messageID, decision: decision,
-                        basis: try decision?.basis.map { try indexer.open($0, purpose: "review-basis") })
+                        basis: try decision?.basis.map { try indexer.open($0, purpose: "review-basis") }, notes: notes)
     }
 
     /// Codes `messageID` under the viewer's live grant over it; answers the grant, so the page can move on.

@@ -71,3 +71,50 @@ public protocol ReviewRepository {
     /// Inserts the first coding, or changes the current one (counting the change).
     func save(_ decision: ReviewDecisionRecord) throws
 }
+
+/// A note on a message as stored (texts sealed); an escalation when `escalated`.
+public struct ReviewNoteRecord: Sendable, Equatable {
+    public var id: Int64
+    public var scope: ReviewScope
+    public var messageID: Int64
+    public var authorID: Int64
+    public var author: String
+    public var requestID: Int64
+    public var writtenAt: Int64
+    public var body: [UInt8]
+    public var escalated: Bool
+    public var resolvedAt: Int64?
+    public var resolver: String?
+    public var resolution: [UInt8]?
+
+    public init(id: Int64, scope: ReviewScope, messageID: Int64, authorID: Int64, author: String, requestID: Int64, writtenAt: Int64,
+                body: [UInt8], escalated: Bool, resolvedAt: Int64?, resolver: String?, resolution: [UInt8]?) {
+        self.id = id
+        self.scope = scope
+        self.messageID = messageID
+        self.authorID = authorID
+        self.author = author
+        self.requestID = requestID
+        self.writtenAt = writtenAt
+        self.body = body
+        self.escalated = escalated
+        self.resolvedAt = resolvedAt
+        self.resolver = resolver
+        self.resolution = resolution
+    }
+}
+
+/// Notes and escalations in the store.
+public protocol ReviewNoteRepository {
+    /// Adds a note; answers its id.
+    func add(scope: ReviewScope, messageID: Int64, authorID: Int64, requestID: Int64, at: Int64, body: [UInt8], escalated: Bool) throws -> Int64
+    func note(id: Int64) throws -> ReviewNoteRecord?
+    /// The notes on a message, oldest first.
+    func notes(messageID: Int64) throws -> [ReviewNoteRecord]
+    /// The notes in a scope, oldest first.
+    func notes(scope: ReviewScope) throws -> [ReviewNoteRecord]
+    /// Resolves an open escalation; false if it is not one, or is resolved already.
+    func resolve(id: Int64, by userID: Int64, at: Int64, resolution: [UInt8]) throws -> Bool
+    /// Escalations raised in `from..<until`: when raised, and when resolved if they were.
+    func escalations(from: Int64, until: Int64) throws -> [(raisedAt: Int64, resolvedAt: Int64?)]
+}

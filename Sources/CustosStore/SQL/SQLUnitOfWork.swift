@@ -17,6 +17,7 @@ public final class SQLUnitOfWork: UnitOfWork {
     public let devices: any CustodianDeviceRepository
     public let leases: any LeaseRepository
     public let review: any ReviewRepository
+    public let notes: any ReviewNoteRepository
 
     public init(_ conn: any SQLDatabase) {
         search = SQLSearchRepository(db: conn)
@@ -26,6 +27,7 @@ public final class SQLUnitOfWork: UnitOfWork {
         devices = SQLDeviceRepository(db: conn)
         leases = SQLLeaseRepository(db: conn)
         review = SQLReviewRepository(db: conn)
+        notes = SQLReviewNoteRepository(db: conn)
         keys = SQLKeyRepository(db: conn)
         ceremonies = SQLCeremonyRepository(db: conn)
         captureTokens = SQLCaptureTokenRepository(db: conn)

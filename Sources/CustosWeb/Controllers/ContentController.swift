@@ -21,7 +21,10 @@ struct ContentController {
     func addRoutes(to routes: SecureRouter) {
         routes.get(Paths.messageContent, .roles([.auditor])) { request, context, auth in
             let id = try Self.id(context)
-            let notice = request.uri.queryParameters["coded"] != nil ? "Your coding is saved and recorded in the audit log." : nil
+            let query = request.uri.queryParameters
+            let notice = query["coded"] != nil ? "Your coding is saved and recorded in the audit log."
+                : query["noted"] != nil ? "Your note is saved and recorded in the audit log."
+                : query["resolved"] != nil ? "The escalation is resolved and recorded in the audit log." : nil
             return try contentPage(id, context, auth, typed: nil, notice: notice, error: nil, status: .ok)
         }
         routes.post(Paths.messageCoding, .roles([.auditor])) { request, context, auth in
@@ -45,6 +48,24 @@ struct ContentController {
                 return try contentPage(id, context, auth, typed: typed, notice: nil, error: message, status: .badRequest)
             }
         }
+        routes.post(Paths.messageNotes, .roles([.auditor])) { request, context, auth in
+            let id = try Self.id(context)
+            let form = try await Form.read(request, context: context)
+            let escalate = form["escalate"] == "yes"
+            do {
+                try review.addNote(messageID: id, text: form["note"] ?? "", escalate: escalate, user: auth.user, actor: context.actor)
+                return Response(status: .seeOther, headers: [.location: Paths.with(Paths.messageContent, id: id) + "?noted=1#notes"])
+            } catch DomainError.invalidInput(let message) {
+                return try contentPage(id, context, auth, typed: nil, typedNote: form["note"] ?? "", notice: nil, error: message,
+                                       status: .badRequest)
+            }
+        }
+        routes.post(Paths.noteResolve, .roles([.auditor])) { request, context, auth in
+            guard let noteID = context.parameters.get("id", as: Int64.self) else { throw DomainError.notFound("There is no note with that number.") }
+            let form = try await Form.read(request, context: context)
+            let message = try review.resolve(noteID: noteID, resolution: form["resolution"] ?? "", user: auth.user, actor: context.actor)
+            return Response(status: .seeOther, headers: [.location: Paths.with(Paths.messageContent, id: message) + "?resolved=1#notes"])
+        }
         routes.get(Paths.messageContentRaw, .roles([.auditor])) { _, context, auth in
             let id = try Self.id(context)
             let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "download")
@@ -57,13 +78,13 @@ struct ContentController {
     }
 
     /// Opens the message (an audited view) and shows it with the coding form and the way through the review set.
-    private func contentPage(_ id: Int64, _ context: AppContext, _ auth: Authenticated, typed: CodingForm?, notice: String?,
-                             error: String?, status: HTTPResponse.Status) throws -> Response {
+    private func contentPage(_ id: Int64, _ context: AppContext, _ auth: Authenticated, typed: CodingForm?, typedNote: String = "",
+                             notice: String?, error: String?, status: HTTPResponse.Status) throws -> Response {
         let opened = try decryption.openContent(messageID: id, user: auth.user, actor: context.actor, purpose: "page")
         let position = try review.position(messageID: id, requestID: opened.grantID, user: auth.user, actor: context.actor)
         var page = ContentPage(opened, viewer: auth.user, context: context)
         page.chrome = ChromeBuilder.make("Message \(id) — content", context: context, current: Paths.requests, notice: notice, error: error)
-        page.coding = CodingPanel(position, messageID: id, typed: typed)
+        page.coding = CodingPanel(position, messageID: id, typed: typed, typedNote: typedNote)
         return renderer.page("content/message", page, status: status)
     }
 

@@ -146,6 +146,7 @@ struct MattersController {
             membersAction: Paths.with(Paths.matterMembers, id: id), searchPath: Paths.search + "?matter=\(id)",
             codingLayoutPath: Paths.with(Paths.matterCodingLayout, id: id),
             codingCSVPath: Paths.with(Paths.matterCodingCSV, id: id), privilegeLogPath: Paths.with(Paths.matterPrivilegeLog, id: id),
+            notesPath: Paths.with(Paths.matterNotes, id: id),
             statuses: [OptionRow(value: "open", label: "open", selected: m.record.status == .open),
                        OptionRow(value: "closed", label: "closed", selected: m.record.status == .closed)]), status: status)
     }

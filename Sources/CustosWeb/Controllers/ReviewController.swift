@@ -22,6 +22,14 @@ struct ReviewController {
         routes.post(Paths.matterCodingLayout, .roles([.legal])) { request, context, auth in
             try await saveLayout(matterID: try Self.id(context), request, context, auth)
         }
+        routes.get(Paths.matterNotes, .roles([.legal])) { _, context, auth in
+            let id = try Self.id(context)
+            let notes = try review.matterNotes(matterID: id, user: auth.user, actor: context.actor).map(NoteRow.init)
+            return renderer.page("review/notes", MatterNotesView(
+                chrome: ChromeBuilder.make("Review notes of matter \(id)", context: context, current: Paths.matters),
+                notes: notes, noteCount: notes.count, openCount: notes.filter(\.open).count,
+                resolvedCount: notes.filter { $0.resolved != nil }.count, backPath: Paths.with(Paths.matter, id: id)))
+        }
         routes.get(Paths.matterCodingCSV, .roles([.legal])) { _, context, auth in
             let id = try Self.id(context)
             return Self.csv(try review.codingCSV(matterID: id, user: auth.user, actor: context.actor), name: "custos-matter-\(id)-coding.csv")
@@ -81,6 +89,16 @@ struct ReviewController {
 }
 
 struct LayoutFieldRow: Sendable { var label: String; var key: String; var choices: String }
+
+/// Legal's list of a matter's notes and escalations.
+struct MatterNotesView: Sendable {
+    var chrome: Chrome
+    var notes: [NoteRow]
+    var noteCount: Int
+    var openCount: Int
+    var resolvedCount: Int
+    var backPath: String
+}
 
 /// The coding layout page.
 struct CodingLayoutView: Sendable {

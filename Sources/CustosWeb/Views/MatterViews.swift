@@ -63,6 +63,7 @@ struct MatterView: Sendable {
     var codingLayoutPath: String
     var codingCSVPath: String
     var privilegeLogPath: String
+    var notesPath: String
     var statuses: [OptionRow]
 }
 

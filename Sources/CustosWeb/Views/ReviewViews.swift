@@ -86,8 +86,12 @@ struct CodingPanel: Sendable {
     var nextPath: String?
     var nextUnreviewedPath: String?
     var scope: String
+    var notes: [NoteRow]
+    var noteAction: String
+    var note: String
+    var noteLimit: Int
 
-    init(_ p: ReviewService.Position, messageID: Int64, typed: CodingForm?) {
+    init(_ p: ReviewService.Position, messageID: Int64, typed: CodingForm?, typedNote: String) {
         let layout = p.set.layout
         let current = typed?.codes ?? p.decision?.codes ?? [:]
         let currentTags = Set(typed?.tags ?? p.decision?.tags ?? [])
@@ -112,6 +116,41 @@ struct CodingPanel: Sendable {
         nextPath = link(p.next)
         nextUnreviewedPath = p.nextUnreviewed == messageID ? nil : link(p.nextUnreviewed)
         scope = ReviewSetView.scopeName(p.set.scope)
+        notes = p.notes.map(NoteRow.init)
+        noteAction = Paths.with(Paths.messageNotes, id: messageID)
+        note = typedNote
+        noteLimit = ReviewService.noteLimit
+    }
+}
+
+/// A note on the content page or legal's list of a matter's notes.
+struct NoteRow: Sendable {
+    var id: Int64
+    var messageID: Int64
+    var messagePath: String
+    var author: String
+    var writtenAt: String
+    var text: String
+    var escalated: Bool
+    var open: Bool
+    var resolved: String?
+    var resolution: String?
+    var canResolve: Bool
+    var resolveAction: String
+
+    init(_ n: ReviewService.Note) {
+        id = n.id
+        messageID = n.messageID
+        messagePath = Paths.with(Paths.message, id: n.messageID)
+        author = n.author
+        writtenAt = TimeFormat.utc(n.writtenAt)
+        text = n.text
+        escalated = n.escalated
+        open = n.escalated && n.resolvedAt == nil
+        resolved = n.resolvedAt.map { "\(n.resolver ?? "?") at \(TimeFormat.utc($0))" }
+        resolution = n.resolution
+        canResolve = n.canResolve
+        resolveAction = Paths.with(Paths.noteResolve, id: n.id)
     }
 }
 
