@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "CustosRuntime",
             dependencies: [
-                "CustosCore", "CustosStore", "CustosPostgres", "CustosCrypto",
+                "CustosCore", "CustosStore", "CustosPostgres", "CustosCrypto", "CustosCapture",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import CustosCapture
 import CustosCore
 import CustosCrypto
 import CustosPostgres
@@ -54,6 +55,7 @@ public struct CustosSystem: Sendable {
     public let decryption: DecryptionService
     public let holds: HoldService
     public let review: ReviewService
+    public let contentSearch: ContentSearchService
     public let retention: RetentionService
     public let disposition: DispositionService
     public let auditExplorer: AuditExplorer
@@ -139,6 +141,8 @@ public struct CustosSystem: Sendable {
                                            policy: decryptionPolicy, throttle: throttlePolicy)
         holds = HoldService(archive: archive, indexer: indexer)
         review = ReviewService(archive: archive, indexer: indexer)
+        contentSearch = ContentSearchService(archive: archive, decryption: decryption, indexer: indexer,
+                                             extract: ContentReader.searchable)
         retention = RetentionService(archive: archive, indexer: indexer)
         disposition = DispositionService(archive: archive)
         auditExplorer = AuditExplorer(archive: archive)

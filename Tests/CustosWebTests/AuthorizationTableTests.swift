@@ -66,6 +66,7 @@ import Testing
         "GET /requests/{id}": "auditor+custodian+security",
         "POST /requests/{id}/reject": "custodian",
         "POST /requests/{id}/revoke": "custodian+security",
+        "GET /requests/{id}/search": "auditor",
         "GET /messages/{id}/content": "auditor",
         "GET /messages/{id}/content/raw": "auditor",
         "POST /messages/{id}/coding": "auditor",

@@ -91,3 +91,18 @@ public enum ContentReader {
     /// The most text a body may hold, in UTF-8 bytes: 1 MiB.
     static let bodyTextBytes = 1_048_576
 }
+
+extension ContentReader {
+    /// What content search reads of a message: its sender (email: the From header) and its subject, body and
+    /// attachment names as a reader sees them.
+    public static func searchable(platform: String, content: [UInt8]) -> (sender: String, text: String) {
+        let r = read(platform: platform, content: content)
+        let header = { (name: String) in r.headers.first { $0.name == name }?.value }
+        let sender = r.kind == .email ? header("From") ?? "" : r.sender ?? header("Sender") ?? ""
+        var parts: [String] = []
+        if let subject = header("Subject") { parts.append(subject) }
+        parts.append(r.body)
+        parts += r.attachments.compactMap(\.name)
+        return (sender, parts.joined(separator: "\n"))
+    }
+}

@@ -127,6 +127,10 @@ public enum AuditAction: String, Sendable, CaseIterable {
     case reviewNoted = "review.noted"
     case escalationResolved = "review.escalation_resolved"
     case reviewNotesViewed = "review.notes_viewed"
+    /// A grant's messages were decrypted into its in-memory content search index.
+    case grantIndexed = "grant.indexed"
+    /// A reviewer searched the content of a grant (details: the query, sealed, and the hit count).
+    case contentSearched = "review.content_searched"
     case matterOpened = "matter.opened"
     case matterUpdated = "matter.updated"
     case matterMemberAdded = "matter.member_added"

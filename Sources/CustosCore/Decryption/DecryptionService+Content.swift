@@ -83,4 +83,44 @@ extension DecryptionService {
         let transcript = try opened.transcript.map { $0.envelope.messageID == messageID ? main : try decrypt($0) }
         return OpenedContent(grantID: opened.grant, expiresAt: opened.expires, viewedAt: now, message: main, transcript: transcript)
     }
+
+    /// Decrypts every message of grant `requestID` for its requester while it is live, to build the grant's content
+    /// search index; nothing is shown, and one audit entry records it before anything is decrypted (P7).
+    public func openGrant(requestID: Int64, user: User, actor: Actor) throws -> (expiresAt: Int64, messages: [OpenedMessage]) {
+        guard actor.role == .auditor, user.roles.contains(.auditor) else {
+            throw DomainError.forbidden("Only the auditor who holds a grant can search its content.")
+        }
+        let now = archive.clock.now()
+        struct Sealed { var envelope: StoredEnvelope; var sentAt: Int64; var key: [UInt8] }
+        let loaded = try archive.transaction { tx -> (Int64, [Sealed])? in
+            guard let r = try tx.uow.decryption.find(id: requestID), r.requesterID == user.id else {
+                throw DomainError.notFound("There is no grant with that number of yours.")
+            }
+            guard r.status == .granted, let expires = r.expiresAt, expires > now else {
+                try tx.record(actor.draft(.contentRefused, target: "request:\(requestID)", details: ["reason": "no live grant", "for": "search"]))
+                return nil
+            }
+            var sealed: [Sealed] = []
+            for id in try tx.uow.decryption.messageIDs(requestID: requestID) {
+                guard let envelope = try tx.uow.decryption.envelope(messageID: id), let m = try tx.uow.search.message(id: id),
+                      let key = try tx.uow.decryption.grantKey(requestID: requestID, messageID: id) else { continue }
+                sealed.append(Sealed(envelope: envelope, sentAt: m.sentAt, key: key))
+            }
+            try tx.record(actor.draft(.grantIndexed, target: "request:\(requestID)", details: ["messages": "\(sealed.count)", "at": "\(now)"]))
+            return (expires, sealed)
+        }
+        guard let (expires, sealed) = loaded else {
+            throw DomainError.forbidden("This grant is not live, so its content cannot be searched.")
+        }
+        let messages = try sealed.map { s -> OpenedMessage in
+            var key = try vault.openMessageKey(s.key, requestID: requestID, messageID: s.envelope.messageID)
+            defer { Sodium.wipe(&key) }
+            let envelope = try Envelope(header: EnvelopeHeader(canonicalEncoding: s.envelope.header),
+                                        ephemeralPublic: Ristretto255.Point(bytes: s.envelope.ephemeral), nonce: s.envelope.nonce,
+                                        ciphertext: s.envelope.ciphertext, ciphertextHash: s.envelope.ciphertextHash)
+            return OpenedMessage(messageID: s.envelope.messageID, platform: s.envelope.platform, sentAt: s.sentAt,
+                                 content: try envelope.open(messageKey: key))
+        }
+        return (expires, messages)
+    }
 }

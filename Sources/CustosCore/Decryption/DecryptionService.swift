@@ -16,9 +16,12 @@ public struct DecryptionService: Sendable {
     let work: BlockingWork
     public let policy: DecryptionPolicy
     let throttle: Throttle
+    /// Content-search indexes of live grants, dropped here the moment a grant ends.
+    public let textIndexes: GrantTextIndexes
 
     public init(archive: Archive, registry: EpochRegistry, indexer: MetadataIndexer, keys: ServerKeys, work: BlockingWork,
-                policy: DecryptionPolicy = DecryptionPolicy(), throttle: ThrottlePolicy = ThrottlePolicy()) throws {
+                policy: DecryptionPolicy = DecryptionPolicy(), throttle: ThrottlePolicy = ThrottlePolicy(),
+                textIndexes: GrantTextIndexes = GrantTextIndexes()) throws {
         self.archive = archive
         self.registry = registry
         self.indexer = indexer
@@ -27,6 +30,7 @@ public struct DecryptionService: Sendable {
         self.work = work
         self.policy = policy
         self.throttle = Throttle(policy: throttle, keys: keys)
+        self.textIndexes = textIndexes
     }
 
     // MARK: Filing
@@ -271,6 +275,7 @@ public struct DecryptionService: Sendable {
             let removed = try tx.uow.decryption.deleteGrantKeys(requestID: id)
             try tx.record(actor.draft(.grantRevoked, target: "request:\(id)", details: ["keys_deleted": "\(removed)"]))
         }
+        textIndexes.drop(grant: id)
         try archive.store.forgetDeleted()
     }
 
@@ -296,6 +301,8 @@ public struct DecryptionService: Sendable {
                 try tx.record(system.draft(.requestLapsed, target: "request:\(id)", details: ["partials_deleted": "\(removed)"]))
             }
         }
+        for id in due.expired { textIndexes.drop(grant: id) }
+        textIndexes.sweep(now: now)
         try archive.store.forgetDeleted()
         return due.expired.count + due.lapsed.count
     }

@@ -61,6 +61,7 @@ public func buildRouter(system: CustosSystem, configuration: WebConfiguration) a
                        tls: configuration.tls).addRoutes(to: routes)
     ContentController(decryption: system.decryption, review: system.review, renderer: renderer).addRoutes(to: routes)
     ReviewController(review: system.review, holds: system.holds, renderer: renderer).addRoutes(to: routes)
+    ContentSearchController(search: system.contentSearch, renderer: renderer).addRoutes(to: routes)
     MattersController(holds: system.holds, renderer: renderer).addRoutes(to: routes)
     RetentionController(retention: system.retention, disposition: system.disposition, renderer: renderer).addRoutes(to: routes)
     AuditController(explorer: system.auditExplorer, verify: {

@@ -50,6 +50,7 @@ public enum Paths {
     public static let request = "/requests/{id}"
     public static let requestReject = "/requests/{id}/reject"
     public static let requestRevoke = "/requests/{id}/revoke"
+    public static let requestSearch = "/requests/{id}/search"
     public static let messageContent = "/messages/{id}/content"
     public static let messageContentRaw = "/messages/{id}/content/raw"
     public static let messageCoding = "/messages/{id}/coding"

@@ -19,6 +19,8 @@ struct TallyRow: Sendable { var field: String; var choice: String; var count: In
 
 /// A grant's page as its review screen: the messages in review order with their state, and progress.
 struct ReviewSetView: Sendable {
+    var requestID: Int64
+    var searchPath: String
     var rows: [ReviewRow]
     var reviewed: Int
     var total: Int
@@ -29,6 +31,8 @@ struct ReviewSetView: Sendable {
     var complete: Bool
 
     init(_ set: ReviewService.ReviewSet, hits: [SearchService.Hit]) {
+        requestID = set.requestID
+        searchPath = Paths.with(Paths.requestSearch, id: set.requestID)
         let byID = Dictionary(hits.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         rows = set.items.map { item in
             let hit = byID[item.messageID]
