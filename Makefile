@@ -2,6 +2,9 @@
 # (Debian packages via apt-get, Python test tools via pip), so they work on a fresh machine as root.
 
 SWIFT        ?= swift
+# The growth curve's engine and steps (make bench-growth). Not `$(or …)`: its commas would split the default.
+GROWTH_ENGINE ?= sqlite
+GROWTH_STEPS  ?= 1000000,5000000,10000000
 PYTHON       ?= python3
 BIN          := .build/debug/custos
 APT_BUILD    := libsodium-dev libargon2-dev libsqlite3-dev zlib1g-dev pkg-config sqlite3
@@ -108,7 +111,7 @@ bench-growth: deps-test
 	@command -v wrk >/dev/null 2>&1 || ((apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
 	  || echo "NOTE: could not install wrk; the search page is loaded by an AsyncHTTPClient loop instead"
 	$(SWIFT) build -c release --product custos-bench
-	.build/release/custos-bench growth --engine $(or $(GROWTH_ENGINE),sqlite) --steps $(or $(GROWTH_STEPS),1000000,5000000,10000000) $(BENCH_ARGS)
+	.build/release/custos-bench growth --engine $(GROWTH_ENGINE) --steps $(GROWTH_STEPS) $(BENCH_ARGS)
 
 clean:
 	rm -rf .build
