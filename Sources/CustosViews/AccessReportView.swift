@@ -57,6 +57,8 @@ public struct AccessReportView: Sendable {
     var approvals: [CountRow]
     var roleChanges: [CountRow]
     var logins: [CountRow]
+    var reviews: [CountRow]
+    var escalations: [CountRow]
     var weekly: BarChart
     var outcomes: BarChart
     var csvPath: String
@@ -82,6 +84,10 @@ public struct AccessReportView: Sendable {
         }
         roleChanges = r.roleChanges.map { CountRow(label: TimeFormat.utc($0.at), a: $0.user, b: $0.from, c: $0.to, d: $0.by) }
         logins = r.logins.map { CountRow(label: $0.account, a: "\($0.succeeded)", b: "\($0.failed)", c: "\($0.lockouts)", d: "") }
+        reviews = r.reviewsByPersonWeek.map { CountRow(label: $0.person, a: $0.week, b: "\($0.reviewed)", c: "\($0.changed)", d: "") }
+        let e = r.escalations
+        escalations = [CountRow(label: "\(e.raised)", a: "\(e.resolved)", b: "\(e.openAtEnd)", c: e.medianOpenSeconds.map(Self.duration) ?? "—",
+                                d: e.longestOpenSeconds.map(Self.duration) ?? "—")]
         weekly = BarChart(title: "Content views per week", series: r.weeklyViews.map { (String($0.week.dropFirst(5)), $0.views) }, barWidth: 30)
         outcomes = BarChart(title: "Requests by outcome", series: r.requests.map { ($0.event, $0.count) }, barWidth: 52)
         self.csvPath = csvPath

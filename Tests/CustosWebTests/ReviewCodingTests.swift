@@ -70,6 +70,11 @@ import Testing
             let reopened = try await auditor.get("/messages/\(w.ids[2])/content")
             #expect(reopened.text.contains("value=\"work-product\" checked") && reopened.text.contains(basis))
         }
+        // Security's report: one person coded two messages this week and changed one coding after the first.
+        let security = try await w.f.harness.person("security1", roles: [.security])
+        let report = try w.system.accessReports.generate(Quarter(containing: w.clock.now()), format: "html", actor: w.actor(security, .security))
+        #expect(report.reviewsByPersonWeek.map { "\($0.person) \($0.reviewed) \($0.changed)" } == ["auditor1 2 1"])
+        #expect(report.escalations.raised == 0 && report.escalations.medianOpenSeconds == nil)
         // The basis is sealed at rest: neither the database nor its journal holds it.
         let bytes = try SecretsAtRestTests.bytes(ofDatabaseOf: w.system)
         #expect(!SecretsAtRestTests.contains(bytes, Array(basis.utf8)), "a coding's basis is in the database in clear")

@@ -86,6 +86,12 @@ import Testing
         for secret in [noteText, resolution] {
             #expect(!SecretsAtRestTests.contains(bytes, Array(secret.suffix(36).utf8)), "a note or resolution is in the database in clear")
         }
+        // Security's quarterly report counts the escalation and how long it stayed open, from the audit log.
+        let security = try await h.person("security1", roles: [.security])
+        let report = try w.system.accessReports.generate(Quarter(containing: h.clock.now()), format: "html", actor: w.actor(security, .security))
+        #expect(report.escalations.raised == 1 && report.escalations.resolved == 1 && report.escalations.openAtEnd == 0)
+        #expect(report.escalations.longestOpenSeconds ?? 0 >= 600)
+        #expect(report.csv.contains("escalations,quarter,raised,1\r\n"))
         // The resolved escalation cannot be reopened or rewritten by a statement either.
         #expect(throws: (any Error).self) {
             try w.system.withRawDatabase { try $0.run("UPDATE review_notes SET resolved_at = NULL, resolved_by = NULL, resolution = NULL") }

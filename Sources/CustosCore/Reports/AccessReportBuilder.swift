@@ -123,6 +123,18 @@ public enum AccessReportBuilder {
         }
         for v in views { weeks[weekStart(v.at), default: 0] += 1 }
 
+        // Review: messages coded per person and week, changes after a first coding, escalations and their time open.
+        var reviewed: [String: (messages: Set<String>, changed: Int)] = [:]
+        for e in of(.reviewCoded) {
+            let key = "\(e.actor)\u{0}\(ISO8601.day(weekStart(e.at)))"
+            reviewed[key, default: ([], 0)].messages.insert(e.target)
+            if let previous = detail(e, "previous"), previous != "none" { reviewed[key]?.changed += 1 }
+        }
+        let raised = of(.reviewNoted).filter { detail($0, "escalated") == "yes" }
+        let resolved = of(.escalationResolved)
+        let resolvedNotes = Set(resolved.compactMap { detail($0, "note") })
+        let openTimes = resolved.compactMap { detail($0, "open_seconds").flatMap { Int64($0) } }.sorted()
+
         return AccessReport(
             quarter: quarter, generatedAt: now, settings: settings,
             viewsByPerson: byPerson.map { (person: $0.key, views: $0.value.views, messages: $0.value.messages.count, grants: $0.value.grants.count) }
@@ -145,7 +157,14 @@ public enum AccessReportBuilder {
             logins: logins.map { (account: $0.key, succeeded: $0.value.succeeded, failed: $0.value.failed, lockouts: $0.value.lockouts) }
                 .sorted { $0.account < $1.account },
             flags: flags,
-            weeklyViews: weeks.sorted { $0.key < $1.key }.map { (week: ISO8601.day($0.key), views: $0.value) })
+            weeklyViews: weeks.sorted { $0.key < $1.key }.map { (week: ISO8601.day($0.key), views: $0.value) },
+            reviewsByPersonWeek: reviewed.sorted { $0.key < $1.key }.map { k, v in
+                let parts = k.split(separator: "\u{0}", maxSplits: 1).map(String.init)
+                return (person: parts[0], week: parts.count > 1 ? parts[1] : "", reviewed: v.messages.count, changed: v.changed)
+            },
+            escalations: (raised: raised.count, resolved: resolved.count,
+                          openAtEnd: raised.filter { detail($0, "note").map { !resolvedNotes.contains($0) } ?? false }.count,
+                          medianOpenSeconds: openTimes.isEmpty ? nil : openTimes[(openTimes.count - 1) / 2], longestOpenSeconds: openTimes.last))
     }
 
     /// Monday 00:00 UTC of the week holding `t` (1970-01-01 was a Thursday).

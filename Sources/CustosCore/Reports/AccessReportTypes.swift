@@ -125,6 +125,11 @@ public struct AccessReport: Sendable {
     public var flags: [ReportFlag]
     /// Content views per ISO week of the quarter (Monday dates), for the chart.
     public var weeklyViews: [(week: String, views: Int)]
+    /// Review, per person and ISO week: messages coded, and codings changed after a message's first.
+    public var reviewsByPersonWeek: [(person: String, week: String, reviewed: Int, changed: Int)]
+    /// Escalations raised in the quarter, those resolved in it, those raised and still open at its end, and how long
+    /// the resolved ones stayed open.
+    public var escalations: (raised: Int, resolved: Int, openAtEnd: Int, medianOpenSeconds: Int64?, longestOpenSeconds: Int64?)
 
     /// Every figure as rows (the CSV).
     public var figures: [ReportFigure] {
@@ -156,6 +161,14 @@ public struct AccessReport: Sendable {
                   .init("logins", l.account, "lockouts", "\(l.lockouts)")]
         }
         for w in weeklyViews { f.append(.init("weekly-views", w.week, "views", "\(w.views)")) }
+        for r in reviewsByPersonWeek {
+            f += [.init("review", "\(r.person) \(r.week)", "messages-reviewed", "\(r.reviewed)"),
+                  .init("review", "\(r.person) \(r.week)", "changed-after-first-coding", "\(r.changed)")]
+        }
+        f += [.init("escalations", "quarter", "raised", "\(escalations.raised)"), .init("escalations", "quarter", "resolved", "\(escalations.resolved)"),
+              .init("escalations", "quarter", "open-at-end", "\(escalations.openAtEnd)")]
+        if let m = escalations.medianOpenSeconds { f.append(.init("escalations", "quarter", "median-seconds-open", "\(m)")) }
+        if let l = escalations.longestOpenSeconds { f.append(.init("escalations", "quarter", "longest-seconds-open", "\(l)")) }
         for flag in flags { f.append(.init("flag", flag.subject, flag.kind.rawValue, flag.detail)) }
         return f
     }
