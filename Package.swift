@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "CustosBench",
             dependencies: [
-                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCaptureClient", "CSQLite",
+                "CustosWeb", "CustosRuntime", "CustosCore", "CustosStore", "CustosCrypto", "CustosCapture", "CustosCaptureClient", "CSQLite",
                 "CustosPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
