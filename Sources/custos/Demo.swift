@@ -136,6 +136,8 @@ struct Demo: AsyncParsableCommand {
     static let people: [(String, String, Role)] = [
         ("admin", "Ada Admin", .admin),
         ("auditor", "Aude Auditor", .auditor),
+        // A second auditor, for second-level review of what the first escalates.
+        ("auditor2", "Aubrey Auditor", .auditor),
         ("legal", "Lena Legal", .legal),
         ("custodian", "Cato Custodian", .custodian),
         ("custodian2", "Cleo Custodian", .custodian),

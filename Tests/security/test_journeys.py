@@ -39,6 +39,8 @@ every page (pages with axe violations always get one).
 from __future__ import annotations
 
 import importlib.util
+import csv
+import io
 import json
 import os
 import re
@@ -647,6 +649,129 @@ def test_security_journey(demo, people, shared):
     p.check("access report")
 
 
+def fetch_as(p: "Person", path: str) -> tuple[int, str]:
+    """GET path with p's session cookie, outside the browser (for downloads the browser would save)."""
+    import urllib.request
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in p.d.get_cookies())
+    req = urllib.request.Request(p.base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(req, timeout=WAIT) as r:
+        return r.status, r.read().decode("utf-8")
+
+
+def approve_on_devices(custos_bin, creds, server, request_id: str) -> None:
+    for name in ("custodian", "custodian2"):
+        r = custodian_cli(custos_bin, custodian(creds, name), "approve", "--server", server.base, request_id)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+REVIEW_CHOICES = ("responsive", "not-responsive", "needs-review")
+
+
+def test_review_journey(demo, people, custos_bin):
+    """Issue 20's journey: an auditor reviews a grant of 30 Enron messages — codes all, notes two, escalates
+    one; a second auditor with a grant over the escalated message resolves it; progress shows 30 of 30; legal
+    exports the coding and the privilege log, whose figures match the decisions made."""
+    server, creds = demo
+    legal = people("legal")
+    legal.sign_in_checked("legal", user(creds, "legal")["password"], None)
+    legal.go("/matters")
+    legal.fill("#name", "Review of the west desk's mail")
+    legal.fill("#description", "First-level review before production.")
+    legal.click("#open-matter")
+    matter_path = legal.path()
+    matter_id = matter_path.rsplit("/", 1)[1]
+    legal.click("#coding-layout")
+    legal.check("coding layout (standard)")
+
+    a = people("auditor")
+    a.sign_in_checked("auditor", user(creds, "auditor")["password"], None)
+    a.go("/search?domain=enron.com&platform=email")
+    ids = a.result_ids()[:30]
+    assert len(ids) == 30, ids
+    a.go("/requests/new?" + "&".join(f"message_id={i}" for i in ids))
+    a.fill("#justification", "First-level review of the west desk's mail for the FERC production.")
+    a.fill("#reference", "MATTER-2026-040")
+    a.fill("#matter", matter_id)
+    a.click("#file-request")
+    request_path = a.path()
+    approve_on_devices(custos_bin, creds, server, request_path.rsplit("/", 1)[1])
+    a.go(request_path)
+    assert a.el("#reviewed-count").text == "0" and a.el("#review-total").text == "30"
+    a.check("review set (nothing coded)")
+    a.click("#start-review")
+
+    decisions: dict[int, tuple[str, str]] = {}
+    noted, escalated = [], None
+    for n in range(30):
+        m = re.fullmatch(r"/messages/(\d+)/content", a.path())
+        assert m, a.d.current_url
+        mid = int(m.group(1))
+        assert mid not in decisions, f"message {mid} came round twice"
+        if n == 0:
+            a.check("content with the coding form")
+        if n in (3, 7):
+            a.fill("#note", f"Note {n}: the forwarding <chain> needs a look.")
+            if n == 7:
+                a.d.find_element(a.By.ID, "escalate").click()
+                escalated = mid
+            a.click("#add-note")
+            noted.append(mid)
+            if n == 7:
+                a.check("content with an escalated note")
+        responsiveness = REVIEW_CHOICES[n % 3]
+        privilege = "attorney-client" if n % 5 == 0 else "none"
+        a.d.find_element(a.By.ID, f"code-responsiveness-{responsiveness}").click()
+        a.d.find_element(a.By.ID, f"code-privilege-{privilege}").click()
+        if privilege != "none":
+            a.fill("#basis", f"Advice of counsel on message {mid}")
+        a.click("#code-and-next")
+        decisions[mid] = (responsiveness, privilege)
+    assert set(decisions) == set(ids)
+    a.go(request_path)
+    assert a.el("#reviewed-count").text == "30" and a.el("#review-total").text == "30"
+    assert a.el("#review-complete")
+    a.check("review set (30 of 30)")
+    a.click("#search-content")
+    a.fill("#from", "enron.com")
+    a.click("#content-search")
+    assert int(a.el("#hit-count").text) > 0
+    a.check("content search in the grant")
+
+    # The second reviewer: a grant of its own over the escalated message, and the escalation resolved.
+    second = people("auditor2")
+    second.sign_in_checked("auditor2", user(creds, "auditor2")["password"], None)
+    second.go(f"/requests/new?message_id={escalated}")
+    second.fill("#justification", "Second-level review of an escalated message in the west desk review.")
+    second.fill("#reference", "MATTER-2026-040")
+    second.fill("#matter", matter_id)
+    second.click("#file-request")
+    second_request = second.path()
+    approve_on_devices(custos_bin, creds, server, second_request.rsplit("/", 1)[1])
+    second.go(f"/messages/{escalated}/content")
+    note_id = urllib.parse.urlsplit(second.el("form.resolve-form").get_attribute("action")).path.split("/")[2]
+    second.fill(f"#resolution-{note_id}", "Checked with counsel: nothing to escalate further.")
+    second.click(f"#resolve-{note_id}")
+    assert "second review done" in second.el("#notes").text
+    second.check("escalation resolved")
+
+    # Legal's exports match what was decided.
+    legal.go(matter_path)
+    legal.check("matter with review exports")
+    legal.click("#matter-notes-link")
+    assert legal.el("#open-escalations").text == "0"
+    legal.check("matter review notes")
+    status, coding = fetch_as(legal, f"/matters/{matter_id}/coding.csv")
+    assert status == 200
+    rows = list(csv.DictReader(io.StringIO(coding)))
+    assert {int(r["message"]): (r["responsiveness"], r["privilege"]) for r in rows} == decisions
+    status, log = fetch_as(legal, f"/matters/{matter_id}/privilege-log.csv")
+    privileged = {int(r["message"]): r for r in csv.DictReader(io.StringIO(log))}
+    assert set(privileged) == {mid for mid, (_, p) in decisions.items() if p != "none"}
+    assert all(r["privilege"] == "Attorney-client" and r["basis"] == f"Advice of counsel on message {mid}"
+               for mid, r in privileged.items())
+    assert len(noted) == 2 and escalated in noted
+
+
 def test_legal_journey_and_disposition(demo, people, shared):
     _, creds = demo
     legal = user(creds, "legal")
@@ -654,7 +779,7 @@ def test_legal_journey_and_disposition(demo, people, shared):
     p.sign_in_checked("legal", legal["password"], None)
     p.check("overview")
     p.nav("/matters")
-    p.check("matters (none yet)")
+    p.check("matters")
     p.fill("#name", "FERC inquiry <Broadband>")
     p.fill("#description", "Preserve the mail of the custodians the FERC data request names.")
     p.click("#open-matter")
