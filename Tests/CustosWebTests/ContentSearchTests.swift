@@ -90,8 +90,13 @@ import Testing
         #expect(searches.first?.details.contains("\"index\":\"built\"") == true && searches.dropFirst().allSatisfy { $0.details.contains("\"index\":\"held\"") })
         #expect(searches.first?.details.contains("\"hits\":\"4\"") == true && !searches.contains { $0.details.contains("numbers") })
         #expect(try w.system.archive.read { try $0.audit.entries(action: AuditAction.grantIndexed.rawValue) }.count == 1)
+        #expect(try await AuditExplorerView.counts(h, [.contentSearched, .grantIndexed]) == ["review.content_searched": 10, "grant.indexed": 1])
+        // After the searches, the files hold neither the query nor any text the index was built from.
         let bytes = try SecretsAtRestTests.bytes(ofDatabaseOf: w.system)
         #expect(!SecretsAtRestTests.contains(bytes, Array(unusual.utf8)), "a content query is in the database in clear")
+        for clear in ["numbers are FINAL for the west desk", "Lunch at noon", "numbers are not final yet", "says legal"] {
+            #expect(!SecretsAtRestTests.contains(bytes, Array(clear.utf8)), "decrypted text “\(clear)” is in the database")
+        }
     }
 
     @Test func theIndexGoesWithTheGrantAndNobodyElseSearchesIt() async throws {

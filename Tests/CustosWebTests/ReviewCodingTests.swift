@@ -75,6 +75,7 @@ import Testing
         let report = try w.system.accessReports.generate(Quarter(containing: w.clock.now()), format: "html", actor: w.actor(security, .security))
         #expect(report.reviewsByPersonWeek.map { "\($0.person) \($0.reviewed) \($0.changed)" } == ["auditor1 2 1"])
         #expect(report.escalations.raised == 0 && report.escalations.medianOpenSeconds == nil)
+        #expect(try await AuditExplorerView.counts(w.f.harness, [.reviewCoded]) == ["review.coded": 3])
         // The basis is sealed at rest: neither the database nor its journal holds it.
         let bytes = try SecretsAtRestTests.bytes(ofDatabaseOf: w.system)
         #expect(!SecretsAtRestTests.contains(bytes, Array(basis.utf8)), "a coding's basis is in the database in clear")

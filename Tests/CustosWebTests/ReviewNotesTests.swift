@@ -92,9 +92,30 @@ import Testing
         #expect(report.escalations.raised == 1 && report.escalations.resolved == 1 && report.escalations.openAtEnd == 0)
         #expect(report.escalations.longestOpenSeconds ?? 0 >= 600)
         #expect(report.csv.contains("escalations,quarter,raised,1\r\n"))
+        // Security finds every step in the audit explorer.
+        let shown = try await AuditExplorerView.counts(h, [.reviewNoted, .escalationResolved, .reviewRefused, .reviewNotesViewed])
+        #expect(shown == ["review.noted": 2, "review.escalation_resolved": 1, "review.refused": 2, "review.notes_viewed": 1])
         // The resolved escalation cannot be reopened or rewritten by a statement either.
         #expect(throws: (any Error).self) {
             try w.system.withRawDatabase { try $0.run("UPDATE review_notes SET resolved_at = NULL, resolved_by = NULL, resolution = NULL") }
+        }
+    }
+}
+
+/// What security sees of review in the audit explorer.
+enum AuditExplorerView {
+    /// The number of entries `/audit?action=…` lists for each action, as a signed-in security person sees them.
+    static func counts(_ h: Harness, _ actions: [AuditAction]) async throws -> [String: Int] {
+        let security = try await h.person("explorer-\(UUID().uuidString.prefix(6).lowercased())", roles: [.security])
+        return try await h.run { client in
+            let b = Browser(client)
+            try await b.signIn(security.user.username, security.password)
+            var out: [String: Int] = [:]
+            for action in actions {
+                let page = try await b.get("/audit?action=\(action.rawValue)")
+                out[action.rawValue] = page.text.components(separatedBy: "<tr><td><a href=\"/audit/").count - 1
+            }
+            return out
         }
     }
 }
