@@ -649,13 +649,55 @@ def test_security_journey(demo, people, shared):
     p.check("access report")
 
 
-def fetch_as(p: "Person", path: str) -> tuple[int, str]:
+def fetch_as(p: "Person", path: str, binary: bool = False) -> tuple[int, str | bytes]:
     """GET path with p's session cookie, outside the browser (for downloads the browser would save)."""
     import urllib.request
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in p.d.get_cookies())
     req = urllib.request.Request(p.base + path, headers={"Cookie": cookie})
     with urllib.request.urlopen(req, timeout=WAIT) as r:
-        return r.status, r.read().decode("utf-8")
+        body = r.read()
+        return r.status, body if binary else body.decode("utf-8")
+
+
+def words_of(text: str) -> list[str]:
+    """Runs of letters and digits, lower-cased, accents dropped: how content search compares words."""
+    import unicodedata
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", folded)
+
+
+def independent_text(raw: bytes) -> list[str]:
+    """The words of a mail's subject, text (its first text/plain part, else its HTML without tags) and
+    attachment names, read with Python's email package rather than Custos's reader."""
+    import email
+    import email.policy
+    import html
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = [str(msg.get("Subject", ""))]
+    body = msg.get_body(preferencelist=("plain",))
+    if body is not None:
+        parts.append(body.get_content())
+    else:
+        rich = msg.get_body(preferencelist=("html",))
+        if rich is not None:
+            markup = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", " ", rich.get_content())
+            parts.append(html.unescape(re.sub(r"<[^>]+>", " ", markup)))
+    parts += [a.get_filename() or "" for a in msg.iter_attachments()]
+    return words_of("\n".join(parts))
+
+
+def contains_phrase(words: list[str], phrase: str) -> bool:
+    wanted = words_of(phrase)
+    return any(words[i:i + len(wanted)] == wanted for i in range(len(words) - len(wanted) + 1))
+
+
+def search_probes(texts: dict[int, list[str]]) -> list[str]:
+    """A word held by some of the messages but not all, and a two-word phrase from one message."""
+    counts = Counter(w for words in texts.values() for w in set(words) if len(w) >= 5 and not w.isdigit())
+    word = max((w for w, n in counts.items() if 2 <= n <= len(texts) - 2), key=lambda w: (counts[w], w))
+    first = next(words for words in texts.values() if len(words) > 20)
+    return [word, f"{first[10]} {first[11]}"]
 
 
 def approve_on_devices(custos_bin, creds, server, request_id: str) -> None:
@@ -736,6 +778,16 @@ def test_review_journey(demo, people, custos_bin):
     a.click("#content-search")
     assert int(a.el("#hit-count").text) > 0
     a.check("content search in the grant")
+    # Content search against an independent reading: the granted messages' original bytes, read by Python's
+    # email package; a word and a phrase that some of them hold and others do not.
+    texts = {mid: independent_text(fetch_as(a, f"/messages/{mid}/content/raw", binary=True)[1]) for mid in ids}
+    for query in search_probes(texts):
+        expected = {mid for mid, words in texts.items() if contains_phrase(words, query)}
+        a.go(f"/requests/{request_path.rsplit('/', 1)[1]}/search?q=" + urllib.parse.quote(f'"{query}"'))
+        found = {int(urllib.parse.urlsplit(e.get_attribute("href")).path.split("/")[2])
+                 for e in a.d.find_elements(a.By.CSS_SELECTOR, "a.content-hit")}
+        assert found == expected, (query, sorted(found ^ expected))
+        assert a.el("#hit-count").text == str(len(expected))
 
     # The second reviewer: a grant of its own over the escalated message, and the escalation resolved.
     second = people("auditor2")
