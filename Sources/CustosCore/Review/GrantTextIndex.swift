@@ -122,23 +122,47 @@ public final class GrantTextIndex: Sendable {
         s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
     }
 
-    /// The words of `text`: their folded form and UTF-8 offsets.
+    /// The words of `text`: their folded form and UTF-8 offsets. ASCII words, nearly all of most mail, are
+    /// lower-cased byte by byte; only words with other letters go through Foundation's folding.
     static func words(_ text: String) -> [(key: String, start: Int, end: Int)] {
         var out: [(key: String, start: Int, end: Int)] = []
         var current = String.UnicodeScalarView()
+        var ascii: [UInt8] = []
+        var allASCII = true
         var start = 0
         var offset = 0
         func flush() {
-            if !current.isEmpty { out.append((fold(String(current)), start, offset)) }
-            current.removeAll()
+            if allASCII {
+                if !ascii.isEmpty { out.append((String(decoding: ascii, as: UTF8.self), start, offset)) }
+            } else if !current.isEmpty {
+                out.append((fold(String(current)), start, offset))
+            }
+            current.removeAll(keepingCapacity: true)
+            ascii.removeAll(keepingCapacity: true)
+            allASCII = true
         }
         for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {
+                let b = UInt8(v)
+                let isWord = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                if isWord {
+                    if current.isEmpty && ascii.isEmpty { start = offset }
+                    ascii.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+                    current.append(scalar)
+                } else {
+                    flush()
+                }
+                offset += 1
+                continue
+            }
             let p = scalar.properties
             let isWord = p.isAlphabetic || p.numericType != nil
             let isMark = p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark
             if isWord || (isMark && !current.isEmpty) {
                 if current.isEmpty { start = offset }
                 current.append(scalar)
+                allASCII = false
             } else {
                 flush()
             }
