@@ -100,18 +100,18 @@ public enum StoreMigration {
                 throw StartupError("the source table \(name) lacks \(missing.joined(separator: ", ")); the schemas differ")
             }
         }
-        for (name, _) in tables { try to.execute("ALTER TABLE \(name) DISABLE TRIGGER USER") }
+        for (name, _) in tables { try to.execute("ALTER TABLE \(quoted(name)) DISABLE TRIGGER USER") }
         // References in a cycle are checked once every table is in, at SET CONSTRAINTS ALL IMMEDIATE below.
         for (table, constraint) in cyclic {
-            try to.execute("ALTER TABLE \(table) ALTER CONSTRAINT \(constraint) DEFERRABLE INITIALLY DEFERRED")
+            try to.execute("ALTER TABLE \(quoted(table)) ALTER CONSTRAINT \(quoted(constraint)) DEFERRABLE INITIALLY DEFERRED")
         }
         // Migrations seed a few rows (settings, upgrade records); the source's own rows replace them.
-        for (name, _) in tables.reversed() { _ = try to.run("DELETE FROM \(name)", parameters: []) }
+        for (name, _) in tables.reversed() { _ = try to.run("DELETE FROM \(quoted(name))", parameters: []) }
 
         var copied: [(name: String, rows: Int)] = []
         for (name, columns) in tables {
             let rows = try copyTable(name, columns: columns, from: from, to: to, progress: progress)
-            let landed = try to.queryOne("SELECT count(*) FROM \(name)").map { try $0.int(0) } ?? -1
+            let landed = try to.queryOne("SELECT count(*) FROM \(quoted(name))").map { try $0.int(0) } ?? -1
             guard landed == Int64(rows) else {
                 throw StartupError("\(name): \(rows) rows read but \(landed) in the copy")
             }
@@ -119,10 +119,10 @@ public enum StoreMigration {
         }
         try to.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for (table, constraint) in cyclic {
-            try to.execute("ALTER TABLE \(table) ALTER CONSTRAINT \(constraint) NOT DEFERRABLE")
+            try to.execute("ALTER TABLE \(quoted(table)) ALTER CONSTRAINT \(quoted(constraint)) NOT DEFERRABLE")
         }
         try restartIdentities(to, from: from)
-        for (name, _) in tables { try to.execute("ALTER TABLE \(name) ENABLE TRIGGER USER") }
+        for (name, _) in tables { try to.execute("ALTER TABLE \(quoted(name)) ENABLE TRIGGER USER") }
 
         let sourceHead = try SQLUnitOfWork(from).audit.last()
         let copyHead = try SQLUnitOfWork(to).audit.last()
@@ -188,11 +188,11 @@ public enum StoreMigration {
     private static func copyTable(_ table: String, columns: [Column], from: any SQLDatabase, to: any SQLDatabase,
                                   progress: (String) -> Void) throws -> Int {
         let key = try from.query("SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", table).map { try $0.text(0) }
-        let order = key.isEmpty ? "rowid" : key.joined(separator: ", ")
-        let select = "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) ORDER BY \(order)"
+        let order = key.isEmpty ? "rowid" : key.map(quoted).joined(separator: ", ")
+        let select = "SELECT \(columns.map { quoted($0.name) }.joined(separator: ", ")) FROM \(quoted(table)) ORDER BY \(order)"
         // jsonb takes its text through a cast; every other column takes the value bound with its own type.
         let tuple = "(" + columns.map { $0.type == "jsonb" ? "?::jsonb" : "?" }.joined(separator: ", ") + ")"
-        let insertHead = "INSERT INTO \(table) (\(columns.map(\.name).joined(separator: ", "))) VALUES "
+        let insertHead = "INSERT INTO \(quoted(table)) (\(columns.map { quoted($0.name) }.joined(separator: ", "))) VALUES "
 
         var pending: [any SQLBindable] = []
         var pendingRows = 0
@@ -254,7 +254,7 @@ public enum StoreMigration {
             """) {
             let (table, column) = (try row.text(0), try row.text(1))
             guard !skipped.contains(table) else { continue }
-            let highest = try to.queryOne("SELECT max(\(column)) FROM \(table)").flatMap { try $0.optionalInt(0) } ?? 0
+            let highest = try to.queryOne("SELECT max(\(quoted(column))) FROM \(quoted(table))").flatMap { try $0.optionalInt(0) } ?? 0
             let handedOut = hasSequence
                 ? try from.queryOne("SELECT seq FROM sqlite_sequence WHERE name = ?", table).flatMap { try $0.optionalInt(0) } ?? 0
                 : 0
@@ -262,6 +262,13 @@ public enum StoreMigration {
             guard next > 0 else { continue }
             _ = try to.queryOne("SELECT setval(pg_get_serial_sequence(?, ?), ?)", table, column, next)
         }
+    }
+
+    /// A table, column or constraint name as a quoted identifier. The names come from the two schemas, not from
+    /// input, and are plain lower-case words; quoting keeps a name that is not (a hostile source file's) from
+    /// being read as SQL.
+    static func quoted(_ name: String) -> String {
+        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
 
