@@ -133,4 +133,20 @@ import Testing
         #expect(w.system.decryption.textIndexes.heldGrants.isEmpty)
         #expect(throws: DomainError.self) { try w.system.contentSearch.search(requestID: grant, query: query, user: w.auditor.user, actor: actor) }
     }
+
+    @Test func aGrantRevokedOnAnotherServerLosesItsIndexHereWithinOneHousekeepingRound() async throws {
+        let (w, grant) = try await Self.world()
+        let actor = w.actor(w.auditor, .auditor)
+        _ = try w.system.contentSearch.search(requestID: grant, query: try ContentSearchService.Query.parse(text: "numbers"),
+                                              user: w.auditor.user, actor: actor)
+        #expect(w.system.decryption.textIndexes.heldGrants == [grant])
+        // Another server of the archive revokes the grant: only the database knows.
+        try w.system.withRawDatabase {
+            try $0.run("UPDATE decryption_requests SET status = 'revoked', closed_at = ?, closed_by = 'security-on-node-b' WHERE id = ?",
+                       w.clock.now(), grant)
+        }
+        #expect(w.system.decryption.textIndexes.heldGrants == [grant])
+        HousekeepingService(system: w.system).runOnce()
+        #expect(w.system.decryption.textIndexes.heldGrants.isEmpty)
+    }
 }

@@ -307,6 +307,22 @@ public struct DecryptionService: Sendable {
         return due.expired.count + due.lapsed.count
     }
 
+    /// Drops this process's content-search indexes of grants that have ended, here or on another server of the
+    /// archive (a revocation there is seen here at the latest by the next round of every server's housekeeping).
+    public func sweepTextIndexes() throws {
+        let now = archive.clock.now()
+        textIndexes.sweep(now: now)
+        let held = textIndexes.heldGrants
+        guard !held.isEmpty else { return }
+        let ended = try archive.read { uow in
+            try held.filter { id in
+                guard let r = try uow.decryption.find(id: id) else { return true }
+                return r.status != .granted || (r.expiresAt ?? 0) <= now
+            }
+        }
+        for id in ended { textIndexes.drop(grant: id) }
+    }
+
     /// The viewer's own live grant covering `messageID`, if any.
     public func liveGrant(messageID: Int64, user: User) throws -> Int64? {
         let now = archive.clock.now()

@@ -2,8 +2,9 @@ import CustosCore
 import Logging
 import ServiceLifecycle
 
-/// The serving instance's timer: every `interval` it ends grants whose time is up, lapses requests nobody
-/// approved in time (deleting their key material), and deletes expired sessions and old throttle rows.
+/// The serving instance's timer: every `interval` it drops its content-search indexes of ended grants and, on the
+/// instance holding the background lease, ends grants whose time is up, lapses requests nobody approved in time
+/// (deleting their key material), and deletes expired sessions and old throttle rows.
 /// It ends on graceful shutdown, after the round in progress if there is one.
 public struct HousekeepingService: Service {
     let decryption: DecryptionService
@@ -25,6 +26,12 @@ public struct HousekeepingService: Service {
     /// One round, on the instance holding the background lease only. A failure is logged by its type only (never its
     /// text, which could carry a value) and the next round tries again.
     public func runOnce() {
+        // Every server drops its own in-memory content indexes of grants that ended, wherever they were ended.
+        do {
+            try decryption.sweepTextIndexes()
+        } catch {
+            Logger(label: "custos.grants").error("dropping ended grants' content indexes failed: \(String(describing: type(of: error)))")
+        }
         // Another server of this archive does the round; expired grants are refused at every view regardless.
         guard lease.renew() else { return }
         do {
