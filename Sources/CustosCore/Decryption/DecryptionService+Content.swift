@@ -33,11 +33,7 @@ extension DecryptionService {
         }
         try expireDue()
         let now = archive.clock.now()
-        struct Sealed {
-            var envelope: StoredEnvelope
-            var sentAt: Int64
-            var key: [UInt8]
-        }
+        typealias Sealed = SealedMessage
         let opened = try archive.transaction { tx -> (grant: Int64, expires: Int64, main: Sealed, transcript: [Sealed])? in
             guard try tx.uow.search.message(id: messageID) != nil else { throw DomainError.notFound("There is no message with that number.") }
             guard let grant = try tx.uow.decryption.liveGrant(requesterID: user.id, messageID: messageID, now: now),
@@ -70,15 +66,7 @@ extension DecryptionService {
         guard let opened else {
             throw DomainError.forbidden("You have no live grant for this message. File a decryption request; it needs the approval of key custodians.")
         }
-        func decrypt(_ s: Sealed) throws -> OpenedMessage {
-            var key = try vault.openMessageKey(s.key, requestID: opened.grant, messageID: s.envelope.messageID)
-            defer { Sodium.wipe(&key) }
-            let envelope = try Envelope(header: EnvelopeHeader(canonicalEncoding: s.envelope.header),
-                                        ephemeralPublic: Ristretto255.Point(bytes: s.envelope.ephemeral), nonce: s.envelope.nonce,
-                                        ciphertext: s.envelope.ciphertext, ciphertextHash: s.envelope.ciphertextHash)
-            return OpenedMessage(messageID: s.envelope.messageID, platform: s.envelope.platform, sentAt: s.sentAt,
-                                 content: try envelope.open(messageKey: key))
-        }
+        let decrypt = { (s: Sealed) in try self.open(s, grant: opened.grant) }
         let main = try decrypt(opened.main)
         let transcript = try opened.transcript.map { $0.envelope.messageID == messageID ? main : try decrypt($0) }
         return OpenedContent(grantID: opened.grant, expiresAt: opened.expires, viewedAt: now, message: main, transcript: transcript)
@@ -91,8 +79,7 @@ extension DecryptionService {
             throw DomainError.forbidden("Only the auditor who holds a grant can search its content.")
         }
         let now = archive.clock.now()
-        struct Sealed { var envelope: StoredEnvelope; var sentAt: Int64; var key: [UInt8] }
-        let loaded = try archive.transaction { tx -> (Int64, [Sealed])? in
+        let loaded = try archive.transaction { tx -> (Int64, [SealedMessage])? in
             guard let r = try tx.uow.decryption.find(id: requestID), r.requesterID == user.id else {
                 throw DomainError.notFound("There is no grant with that number of yours.")
             }
@@ -100,11 +87,11 @@ extension DecryptionService {
                 try tx.record(actor.draft(.contentRefused, target: "request:\(requestID)", details: ["reason": "no live grant", "for": "search"]))
                 return nil
             }
-            var sealed: [Sealed] = []
+            var sealed: [SealedMessage] = []
             for id in try tx.uow.decryption.messageIDs(requestID: requestID) {
                 guard let envelope = try tx.uow.decryption.envelope(messageID: id), let m = try tx.uow.search.message(id: id),
                       let key = try tx.uow.decryption.grantKey(requestID: requestID, messageID: id) else { continue }
-                sealed.append(Sealed(envelope: envelope, sentAt: m.sentAt, key: key))
+                sealed.append(SealedMessage(envelope: envelope, sentAt: m.sentAt, key: key))
             }
             try tx.record(actor.draft(.grantIndexed, target: "request:\(requestID)", details: ["messages": "\(sealed.count)", "at": "\(now)"]))
             return (expires, sealed)
@@ -112,15 +99,24 @@ extension DecryptionService {
         guard let (expires, sealed) = loaded else {
             throw DomainError.forbidden("This grant is not live, so its content cannot be searched.")
         }
-        let messages = try sealed.map { s -> OpenedMessage in
-            var key = try vault.openMessageKey(s.key, requestID: requestID, messageID: s.envelope.messageID)
-            defer { Sodium.wipe(&key) }
-            let envelope = try Envelope(header: EnvelopeHeader(canonicalEncoding: s.envelope.header),
-                                        ephemeralPublic: Ristretto255.Point(bytes: s.envelope.ephemeral), nonce: s.envelope.nonce,
-                                        ciphertext: s.envelope.ciphertext, ciphertextHash: s.envelope.ciphertextHash)
-            return OpenedMessage(messageID: s.envelope.messageID, platform: s.envelope.platform, sentAt: s.sentAt,
-                                 content: try envelope.open(messageKey: key))
-        }
-        return (expires, messages)
+        return (expires, try sealed.map { try open($0, grant: requestID) })
+    }
+
+    /// An envelope with its grant's sealed message key, as read in the transaction that audits the reading.
+    struct SealedMessage {
+        var envelope: StoredEnvelope
+        var sentAt: Int64
+        var key: [UInt8]
+    }
+
+    /// Opens one message with its grant's key; the key is wiped as soon as the envelope is open.
+    private func open(_ s: SealedMessage, grant: Int64) throws -> OpenedMessage {
+        var key = try vault.openMessageKey(s.key, requestID: grant, messageID: s.envelope.messageID)
+        defer { Sodium.wipe(&key) }
+        let envelope = try Envelope(header: EnvelopeHeader(canonicalEncoding: s.envelope.header),
+                                    ephemeralPublic: Ristretto255.Point(bytes: s.envelope.ephemeral), nonce: s.envelope.nonce,
+                                    ciphertext: s.envelope.ciphertext, ciphertextHash: s.envelope.ciphertextHash)
+        return OpenedMessage(messageID: s.envelope.messageID, platform: s.envelope.platform, sentAt: s.sentAt,
+                             content: try envelope.open(messageKey: key))
     }
 }
