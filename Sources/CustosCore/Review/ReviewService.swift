@@ -181,7 +181,7 @@ public struct ReviewService: Sendable {
         let scope = try scope(of: requestID, uow: uow)
         let ids = try uow.decryption.messageIDs(requestID: requestID)
         let decisions = Dictionary(uniqueKeysWithValues: try uow.review.decisions(scope: scope, requestID: requestID).map { ($0.messageID, $0) })
-        let rows = try ids.compactMap { try uow.search.message(id: $0) }
+        let rows = try uow.search.messages(ids: ids)
         var firstSent: [[UInt8]: Int64] = [:]
         for m in rows { firstSent[m.conversationToken] = min(firstSent[m.conversationToken] ?? .max, m.sentAt) }
         let ordered = rows.sorted {

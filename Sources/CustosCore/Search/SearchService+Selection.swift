@@ -28,7 +28,7 @@ extension SearchService {
     /// search of those ids, with `purpose`, before they are returned: naming ids must not list metadata unseen.
     public func hits(ids: [Int64], purpose: String, actor: Actor) throws -> [Hit] {
         let found = try archive.read { uow in
-            let rows = try ids.compactMap { try uow.search.message(id: $0) }
+            let rows = try uow.search.messages(ids: ids)
             return try hits(rows, repo: uow.search)
         }
         try archive.record(actor.draft(.searchRun, target: "search", details: [

@@ -102,6 +102,8 @@ public protocol SearchRepository {
     func archiveFacets() throws -> (platforms: [(String, Int)], months: [(String, Int)])
     func participants(of ids: [Int64]) throws -> [IndexedParticipant]
     func message(id: Int64) throws -> IndexedMessage?
+    /// The messages of `ids` that exist, in the order asked for.
+    func messages(ids: [Int64]) throws -> [IndexedMessage]
     /// Messages of a conversation around a time: `before` older ones and `after` newer ones.
     func neighbours(conversation: [UInt8], sentAt: Int64, id: Int64, before: Int, after: Int) throws -> [IndexedMessage]
     func platforms() throws -> [String]

@@ -162,6 +162,23 @@ struct SQLSearchRepository: SearchRepository {
         // The primary key's order, so SQLite needs no sort of its own (sorting by part here took a temporary B-tree).
         + ") ORDER BY message_id, token, part"
 
+    static let messagesSQL = "SELECT " + columns + " FROM messages m WHERE m.id IN ("
+        + Array(repeating: "?", count: participantChunk).joined(separator: ", ") + ")"
+
+    func messages(ids: [Int64]) throws -> [IndexedMessage] {
+        var byID: [Int64: IndexedMessage] = [:]
+        for start in stride(from: 0, to: ids.count, by: Self.participantChunk) {
+            let chunk = ids[start..<min(start + Self.participantChunk, ids.count)]
+            // One statement text for every chunk (padded with its last id), so each engine prepares it once.
+            let padded: [any SQLBindable] = Array(chunk) + Array(repeating: chunk.last ?? 0, count: Self.participantChunk - chunk.count)
+            for row in try db.query(Self.messagesSQL, parameters: padded) {
+                let m = try message(from: row)
+                byID[m.id] = m
+            }
+        }
+        return ids.compactMap { byID[$0] }
+    }
+
     func message(id: Int64) throws -> IndexedMessage? {
         try db.queryOne("SELECT " + Self.columns + " FROM messages m WHERE m.id = ?", id).map(message(from:))
     }
