@@ -6,6 +6,7 @@ import CustosStore
 import CustosTestSupport
 import CustosWeb
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -118,14 +119,19 @@ struct TestArchive: Sendable {
         }
     }
 
-    /// A port nobody listens on right now, chosen by the kernel.
+    private static let handedOut = Mutex<Set<UInt16>>([])
+
     /// A port that was free a moment ago, taken at random below Linux's ephemeral range (32768–60999). A port the
     /// OS hands out had to be given up before our server could bind it, and meanwhile another test's server bound
     /// to port 0 could be given the same one: this test's client then spoke to that other archive (seen in CI as
     /// "epoch 1's transcript hash is not the trust root"). Ports the OS hands out never fall in this range.
+    /// Every test of this process asks here, and no port is handed out twice: two tests that drew the same free port
+    /// (a test binds its port only after its ceremony, or 600 ms later in the retry test) would otherwise have one's
+    /// client speak to the other's archive.
     static func freePort() throws -> Int {
         for _ in 0..<200 {
             let candidate = UInt16.random(in: 20_000..<32_000)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw TestFailure("socket() failed") }
             defer { close(fd) }
