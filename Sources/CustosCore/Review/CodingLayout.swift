@@ -22,10 +22,16 @@ public struct CodingLayout: Sendable, Equatable {
     public var tags: [Choice]
 
     /// The layout used where legal has defined none.
-    public static let standard = try! CodingLayout.parse("""
-        Responsiveness: Responsive, Not responsive, Needs review
-        Privilege: None, Attorney-client, Work product
-        """)
+    public static let standard = CodingLayout(fields: [
+        Field(key: "responsiveness", label: "Responsiveness", choices: [
+            Choice(key: "responsive", label: "Responsive"), Choice(key: "not-responsive", label: "Not responsive"),
+            Choice(key: "needs-review", label: "Needs review"),
+        ]),
+        Field(key: "privilege", label: "Privilege", choices: [
+            Choice(key: "none", label: "None"), Choice(key: "attorney-client", label: "Attorney-client"),
+            Choice(key: "work-product", label: "Work product"),
+        ]),
+    ], tags: [])
 
     /// The field whose choices say whether a message is privileged: its first choice means "not privileged".
     public static let privilegeField = "privilege"
